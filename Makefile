@@ -1,0 +1,68 @@
+# o2c — order-to-cash warehouse. `make run` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_SYSTEM ?= python3
+VENV          := .venv
+PY            := $(VENV)/bin/python
+STAMP         := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-12)
+
+export O2C_LANDING_DIR ?= $(CURDIR)/data/landing
+export O2C_WAREHOUSE   ?= $(CURDIR)/data/warehouse.duckdb
+export DAGSTER_HOME    ?= $(CURDIR)/.dagster_home
+# Sample size of the embedded default (make run); SCALE is for make bench.
+SAMPLE_ORDERS ?= 2000
+SAMPLE_DAYS   ?= 14
+SAMPLE_SEED   ?= 42
+SCALE         ?= 100000
+
+.PHONY: help venv sample manifest run test test-fast dev docs validate bench clean distclean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock
+	@test -x $(PY) || { echo ">> creating virtualenv in $(VENV)"; $(PYTHON_SYSTEM) -m venv $(VENV); }
+	@echo ">> installing pinned dependencies from requirements.lock (first run takes a few minutes)"
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --progress-bar off -r requirements.lock
+	@rm -f $(VENV)/.installed-*; touch $@
+
+venv: $(STAMP) ## create the virtualenv with pinned dependencies
+
+sample: venv ## generate the default sample landing folder if it is missing
+	@if [ -d "$(O2C_LANDING_DIR)/oms" ]; then echo ">> landing data present in $(O2C_LANDING_DIR)"; \
+	else $(PY) -m ingest.simulate --orders $(SAMPLE_ORDERS) --days $(SAMPLE_DAYS) --seed $(SAMPLE_SEED) --out "$(O2C_LANDING_DIR)"; fi
+
+manifest: venv ## compile the dbt manifest that Dagster loads at import
+	$(PY) -m orchestration.prepare
+
+run: sample manifest ## install what is missing and run the whole pipeline on the sample
+	@mkdir -p $(DAGSTER_HOME) "$(dir $(O2C_WAREHOUSE))"
+	$(PY) -m orchestration.run_pipeline
+
+test: venv manifest ## install what is missing and run the test suite
+	$(PY) -m pytest
+
+test-fast: venv manifest ## the test suite without the end-to-end runs
+	$(PY) -m pytest -m "not slow"
+
+dev: sample manifest ## open the Dagster UI on http://127.0.0.1:3000
+	@mkdir -p $(DAGSTER_HOME)
+	$(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+
+docs: manifest ## generate the dbt docs site (dbt_project/target/index.html)
+	cd dbt_project && ../$(VENV)/bin/dbt docs generate --profiles-dir . --project-dir .
+	@echo ">> open dbt_project/target/index.html (or: cd dbt_project && ../$(VENV)/bin/dbt docs serve --profiles-dir .)"
+
+validate: venv ## run every expectation suite against the warehouse; non-zero exit if a blocking one fails
+	$(PY) -m expectations.validate
+
+bench: venv ## benchmarks at SCALE orders (make bench SCALE=1000000)
+	$(PY) -m bench.run --scale $(SCALE)
+
+clean: ## remove the warehouse, sample data and Dagster state (keeps the virtualenv)
+	rm -rf data $(DAGSTER_HOME) dbt_project/target dbt_project/logs
+
+distclean: clean ## also remove the virtualenv
+	rm -rf $(VENV)
