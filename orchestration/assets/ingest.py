@@ -1,0 +1,86 @@
+"""Raw-layer assets: thin wrappers over the loaders in `ingest/`, one per landing source."""
+from __future__ import annotations
+
+import duckdb
+from pydantic import Field
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from ingest import runner, settings
+from orchestration.partitions import export_date_partitions
+
+# Landing source -> the raw tables its loader writes (docs/architecture.md).
+RAW_TABLES: dict[str, tuple[str, ...]] = {
+    "oms/orders": ("oms_orders", "oms_order_lines"),
+    "oms/order_events": ("oms_order_events",),
+    "payments/gateway": ("payments_gateway_transactions",),
+    "payments/bank": ("payments_bank_statement_lines",),
+    "wms/shipments": ("wms_shipments", "wms_shipment_items"),
+    "wms/tracking": ("wms_tracking_events",),
+    "erp/invoices": ("erp_invoices", "erp_invoice_lines"),
+    "reference/fx_rates": ("reference_fx_rates",),
+}
+UNPARTITIONED_SOURCES = {"reference/fx_rates"}  # no export-date folders
+
+# A locked warehouse file is transient (another run, a BI tool on the working file); bad data
+# never raises (it is quarantined), so anything else fails at once.
+LOCK_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+
+
+class IngestConfig(dg.Config):
+    reload: bool = Field(
+        default=False,
+        description="Forget what was loaded for the selected export dates and load them again.",
+    )
+
+
+def raw_asset_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", table])
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+def build_ingest_asset(source: str) -> dg.AssetsDefinition:
+    system, entity = source.split("/")
+    partitioned = source not in UNPARTITIONED_SOURCES
+    specs = [
+        dg.AssetSpec(
+            raw_asset_key(table),
+            group_name="raw",
+            kinds={"duckdb", "python"},
+            description=f"Raw `{source}` records as delivered, one row per loaded record, all versions kept.",
+        )
+        for table in RAW_TABLES[source]
+    ]
+
+    @dg.multi_asset(
+        name=f"ingest_{system}_{entity}",
+        specs=specs,
+        partitions_def=export_date_partitions if partitioned else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        retry_policy=LOCK_RETRY,
+        description=f"Load new files of landing folder `{source}/` into raw, quarantining invalid records.",
+    )
+    def _ingest(context: dg.AssetExecutionContext, config: IngestConfig, warehouse: DuckDBResource):
+        export_dates = context.partition_keys if partitioned else None
+        try:
+            with warehouse.get_connection() as con:
+                if config.reload and export_dates:
+                    runner.forget_export_dates(con, source, export_dates)
+                summary = runner.ingest_source(con, settings.landing_dir(), source, export_dates=export_dates)
+        except Exception as exc:
+            if _is_lock_error(exc):
+                raise dg.RetryRequested(max_retries=3, seconds_to_wait=5) from exc
+            raise
+        for problem in summary.malformed_files:
+            context.log.warning(f"{source}: malformed file {problem}")
+        metadata = runner.summary_metadata(summary)
+        for table in RAW_TABLES[source]:
+            yield dg.MaterializeResult(asset_key=raw_asset_key(table), metadata=metadata)
+
+    return _ingest
+
+
+ingest_assets = [build_ingest_asset(source) for source in settings.SOURCES]

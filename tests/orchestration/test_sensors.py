@@ -1,0 +1,65 @@
+"""The landing sensor starts one run per changed export date, once."""
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import pytest
+
+from orchestration.sensors import landing_folder_sensor
+
+
+def _drop(landing, relative: str, text: str = "x\n") -> None:
+    path = landing / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def _tick(cursor: str | None):
+    context = dg.build_sensor_context(cursor=cursor)
+    result = landing_folder_sensor(context)
+    requests = [] if isinstance(result, dg.SkipReason) else list(result)
+    return requests, context.cursor
+
+
+@pytest.fixture
+def landing(tmp_path, monkeypatch):
+    monkeypatch.setenv("O2C_LANDING_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_new_day_is_picked_up_once(landing):
+    _drop(landing, "oms/orders/2026-11-01/orders_0001.jsonl")
+    requests, cursor = _tick(None)
+    assert [r.partition_key for r in requests] == ["2026-11-01"]
+
+    again, cursor = _tick(cursor)
+    assert again == [], "an unchanged landing folder must not start another run"
+
+    _drop(landing, "payments/gateway/2026-11-02/txns_0001.csv")
+    requests, cursor = _tick(cursor)
+    assert [r.partition_key for r in requests] == ["2026-11-02"]
+    assert _tick(cursor)[0] == []
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        pytest.param("oms/orders/2026-11-01/orders_0002.jsonl", id="another-file-same-day"),
+        pytest.param("erp/invoices/2026-11-01/invoices_redelivered.xml", id="other-system-same-day"),
+    ],
+)
+def test_a_new_file_in_a_known_day_reruns_that_day(landing, relative):
+    _drop(landing, "oms/orders/2026-11-01/orders_0001.jsonl")
+    _, cursor = _tick(None)
+    _drop(landing, relative)
+    requests, cursor = _tick(cursor)
+    assert [r.partition_key for r in requests] == ["2026-11-01"]
+    assert len({r.run_key for r in requests}) == 1
+    assert "2026-11-01" in json.loads(cursor)
+
+
+def test_reference_files_alone_do_not_start_a_run(landing):
+    _drop(landing, "reference/fx_rates/fx_2026-11.csv")
+    requests, _ = _tick(None)
+    assert requests == []
