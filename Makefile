@@ -37,8 +37,11 @@ sample: venv ## generate the default sample landing folder if it is missing
 manifest: venv ## compile the dbt manifest that Dagster loads at import
 	$(PY) -m orchestration.prepare
 
-run: sample manifest ## install what is missing and run the whole pipeline on the sample
-	@mkdir -p $(DAGSTER_HOME) "$(dir $(O2C_WAREHOUSE))"
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME); cp $< $@
+
+run: sample manifest $(DAGSTER_HOME)/dagster.yaml ## install what is missing and run the whole pipeline on the sample
+	@mkdir -p "$(dir $(O2C_WAREHOUSE))"
 	$(PY) -m orchestration.run_pipeline
 
 test: venv manifest ## install what is missing and run the test suite
@@ -47,8 +50,7 @@ test: venv manifest ## install what is missing and run the test suite
 test-fast: venv manifest ## the test suite without the end-to-end runs
 	$(PY) -m pytest -m "not slow"
 
-dev: sample manifest ## open the Dagster UI on http://127.0.0.1:3000
-	@mkdir -p $(DAGSTER_HOME)
+dev: sample manifest $(DAGSTER_HOME)/dagster.yaml ## open the Dagster UI on http://127.0.0.1:3000
 	$(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
 
 docs: manifest ## generate the dbt docs site (dbt_project/target/index.html)

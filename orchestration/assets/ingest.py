@@ -42,8 +42,11 @@ def _is_lock_error(exc: Exception) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
+def ingest_op_name(source: str) -> str:
+    return "ingest_" + source.replace("/", "_")
+
+
 def build_ingest_asset(source: str) -> dg.AssetsDefinition:
-    system, entity = source.split("/")
     partitioned = source not in UNPARTITIONED_SOURCES
     specs = [
         dg.AssetSpec(
@@ -56,7 +59,7 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
     ]
 
     @dg.multi_asset(
-        name=f"ingest_{system}_{entity}",
+        name=ingest_op_name(source),
         specs=specs,
         partitions_def=export_date_partitions if partitioned else None,
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
