@@ -1,0 +1,130 @@
+"""`make bench`: time and measure o2c at a given scale, side by side with its practical limits.
+
+Each step runs in its own subprocess so its peak RSS is its own (os.wait4). Steps:
+  simulate    generate (or reuse) the landing folder for SCALE orders
+  bare_read   DuckDB reading the same files into tables with no validation (the practical limit)
+  ingest      o2c's loaders: validation, quarantine, lineage, accounting
+  dbt_build   `dbt build` (models + tests)
+  plain_sql   the same compiled model SQL run as CREATE TABLE statements in one DuckDB connection
+  validate    every expectation suite
+Results go to bench/results/bench-<scale>.json and are appended to bench/results/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+PY = sys.executable
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+def run_step(name: str, cmd: list[str], env: dict[str, str]) -> dict:
+    """Run one step in a child process; return wall time and the child's own peak RSS."""
+    print(f">> bench: {name}: {' '.join(cmd[:6])}{' …' if len(cmd) > 6 else ''}", flush=True)
+    started = time.monotonic()
+    process = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.monotonic() - started
+    exit_code = os.waitstatus_to_exitcode(status)
+    if exit_code != 0:
+        raise SystemExit(f"bench step {name} failed with exit code {exit_code}: {' '.join(cmd)}")
+    result = {"seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    print(f"   {name}: {result['seconds']} s, peak RSS {result['peak_rss_mb']} MB", flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, default=100_000, help="orders to simulate")
+    parser.add_argument("--days", type=int, default=30, help="export days of the simulated span")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workdir", type=Path, default=REPO_ROOT / "data" / "bench")
+    parser.add_argument("--steps", default="simulate,bare_read,ingest,dbt_build,plain_sql,validate")
+    args = parser.parse_args(argv)
+
+    steps = args.steps.split(",")
+    workdir = args.workdir / f"scale-{args.scale}"
+    landing = workdir / "landing"
+    warehouse = workdir / "warehouse.duckdb"
+    env = {**os.environ, "O2C_LANDING_DIR": str(landing), "O2C_WAREHOUSE": str(warehouse),
+           "PYTHONPATH": str(REPO_ROOT)}
+    results: dict[str, dict] = {}
+
+    if "simulate" in steps:
+        if (landing / "oms").is_dir():
+            print(f">> bench: reusing landing data in {landing}")
+        else:
+            results["simulate"] = run_step("simulate", [
+                PY, "-m", "ingest.simulate", "--orders", str(args.scale), "--days", str(args.days),
+                "--seed", str(args.seed), "--out", str(landing),
+                *(["--no-truth"] if args.scale > 100_000 else []),
+            ], env)
+    if "bare_read" in steps:
+        results["bare_read"] = run_step("bare_read", [
+            PY, "-m", "bench.bare_read", "--landing", str(landing), "--warehouse", str(workdir / "bare.duckdb")], env)
+    if "ingest" in steps:
+        warehouse.unlink(missing_ok=True)
+        results["ingest"] = run_step("ingest", [
+            PY, "-m", "ingest", "--landing", str(landing), "--warehouse", str(warehouse)], env)
+    if "dbt_build" in steps:
+        results["dbt_build"] = run_step("dbt_build", [
+            DBT, "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet"], env)
+    if "dbt_build" in steps:
+        results["dbt_run"] = run_step("dbt_run (models only)", [
+            DBT, "run", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet"], env)
+    if "plain_sql" in steps:
+        run_step("dbt_compile (not compared)", [
+            DBT, "compile", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet"], env)
+        results["plain_sql"] = run_step("plain_sql", [
+            PY, "-m", "bench.plain_sql", "--warehouse", str(warehouse)], env)
+    if "validate" in steps:
+        results["validate"] = run_step("validate", [
+            PY, "-m", "expectations.validate", "--warehouse", str(warehouse), "--no-docs"], env)
+
+    ratios = {}
+    if "ingest" in results and "bare_read" in results:
+        ratios["ingest_vs_bare_read"] = round(results["ingest"]["seconds"] / results["bare_read"]["seconds"], 2)
+    if "dbt_build" in results and "plain_sql" in results:
+        ratios["dbt_build_vs_plain_sql"] = round(results["dbt_build"]["seconds"] / results["plain_sql"]["seconds"], 2)
+        ratios["dbt_run_vs_plain_sql"] = round(results["dbt_run"]["seconds"] / results["plain_sql"]["seconds"], 2)
+    if "validate" in results and "dbt_build" in results:
+        ratios["validate_vs_dbt_build"] = round(results["validate"]["seconds"] / results["dbt_build"]["seconds"], 2)
+    counts = _record_counts(warehouse) if warehouse.exists() else {}
+    if counts.get("records_loaded") and "ingest" in results:
+        ratios["ingest_records_per_second"] = round(counts["records_loaded"] / results["ingest"]["seconds"])
+
+    report = {"scale": args.scale, "days": args.days, "seed": args.seed,
+              "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "machine": f"{os.cpu_count()} cores", "steps": results, "ratios": ratios, "counts": counts}
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / f"bench-{args.scale}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    print(f">> bench: results written to {out.relative_to(REPO_ROOT)}")
+    return 0
+
+
+def _record_counts(warehouse: Path) -> dict:
+    import duckdb
+
+    try:
+        with duckdb.connect(str(warehouse)) as con:
+            row = con.execute(
+                "select sum(records_read), sum(records_loaded), sum(records_quarantined) from ingest.files"
+            ).fetchone()
+    except duckdb.Error:
+        return {}
+    return {"records_read": int(row[0] or 0), "records_loaded": int(row[1] or 0),
+            "records_quarantined": int(row[2] or 0)}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
