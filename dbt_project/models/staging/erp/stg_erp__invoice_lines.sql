@@ -1,0 +1,32 @@
+-- one row per line of the winning version of each invoice
+with source as (
+    select * from {{ source('raw', 'erp_invoice_lines') }}
+),
+
+winning_invoices as (
+    select invoice_id, _export_date, _file_path, _record_no from {{ ref('stg_erp__invoices') }}
+),
+
+renamed as (
+    select
+        -- ids
+        source."InvoiceId" as invoice_id,
+        cast(source.line_no as integer) as line_no,
+        nullif(source."OrderId", '') as order_id,
+        -- amounts (negative on credit notes)
+        {{ money('source."NetAmount"') }} as net_amount,
+        {{ money('source."TaxAmount"') }} as tax_amount,
+        {{ money('cast(source."NetAmount" as decimal(18, 2)) + cast(source."TaxAmount" as decimal(18, 2))') }} as gross_amount
+    from source
+    inner join winning_invoices
+        on source."InvoiceId" = winning_invoices.invoice_id
+        and source._export_date = winning_invoices._export_date
+        and source._file_path = winning_invoices._file_path
+        and source._record_no = winning_invoices._record_no
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

@@ -1,0 +1,41 @@
+-- one row per tracking event, identified by (shipment_id, event, occurred_at); repeats removed
+with source as (
+    select * from {{ source('raw', 'wms_tracking_events') }}
+),
+
+renamed as (
+    select
+        -- ids
+        shipment_id,
+        -- dimensions
+        event,
+        location,
+        -- timestamps (naive Asia/Shanghai local time -> UTC)
+        {{ utc_from_china_local_text('occurred_at') }} as occurred_at,
+        -- lineage
+        _export_date,
+        _file_path,
+        _record_no
+    from source
+),
+
+ranked as (
+    select
+        renamed.*,
+        row_number() over (
+            partition by shipment_id, event, occurred_at
+            order by _export_date, _file_path, _record_no
+        ) as version_rank
+    from renamed
+),
+
+final as (
+    select
+        {{ dbt.hash(dbt.concat(['shipment_id', "'|'", 'event', "'|'", 'cast(occurred_at as varchar)'])) }} as tracking_event_id,
+        shipment_id, event, location, occurred_at,
+        _export_date, _file_path, _record_no
+    from ranked
+    where version_rank = 1
+)
+
+select * from final
