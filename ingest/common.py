@@ -1,0 +1,362 @@
+"""What every loader shares: the result of loading one file, field rules compiled to SQL, and
+the readers that turn a delivered file into one DuckDB row per record (number + raw text).
+
+Loaders validate in set-based DuckDB SQL: each field rule below becomes a SQL expression that
+yields the reject reason for that field (or NULL), and a record's reason is the first non-NULL
+one in the field order of the spec's tables (docs/ingest-validation in the loader docstrings).
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import duckdb
+import pandas as pd
+
+
+class MalformedFile(Exception):
+    """The whole file is unreadable (undecodable bytes, not well-formed XML, wrong CSV header)."""
+
+
+@dataclass
+class FileLoad:
+    """What a loader made of one file, held in temp tables of the caller's connection.
+
+    `tables` maps each raw table (parent first) to a temp table with its candidate rows: the
+    delivered columns plus `_record_no` (and `_record_hash` on the parent). Child rows link to
+    their parent record by `_record_no`. `rejects` is a temp table (record_no, reason, raw_text).
+    Every record read is in exactly one of the parent temp table or `rejects`.
+    """
+
+    records_read: int
+    tables: dict[str, str]
+    rejects: str
+    temp_tables: list[str] = field(default_factory=list)
+
+
+# --- field rules ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    """One delivered field: its name, kind of check, and whether it is required."""
+
+    name: str
+    kind: str = "text"
+    required: bool = True
+    values: tuple[str, ...] = ()
+
+
+DATE_RE = r"\d{4}-\d{2}-\d{2}"
+HMS_RE = r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+# ISO 8601 with an offset: seconds and fractions optional, `Z` or ±HH:MM / ±HHMM / ±HH.
+TS_OFFSET_RE = DATE_RE + r"[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)"
+# Amounts fit DECIMAL(18,2): at most 16 integer digits, at most 2 decimals, no sign.
+AMOUNT_RE = r"\d{1,16}(\.\d{1,2})?"
+SIGNED_AMOUNT_RE = r"-?\d{1,16}(\.\d{1,2})?"
+BANK_AMOUNT_RE = r"(\d{1,3}(,\d{3}){1,5}|\d{1,16})(\.\d{1,2})?"  # thousands separators allowed here only
+RATE_RE = r"\d{1,12}(\.\d{1,12})?"
+INTEGER_RE = r"\d{1,18}"
+
+
+def sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _match(value: str, pattern: str) -> str:
+    return f"regexp_full_match({value}, {sql_str(pattern)})"
+
+
+def _valid_date(value: str) -> str:
+    return f"try_cast(left({value}, 10) AS DATE) IS NOT NULL"
+
+
+def value_ok_sql(kind: str, value: str, values: tuple[str, ...] = ()) -> str:
+    """SQL boolean: the (non-empty) text `value` is valid for `kind`."""
+    if kind == "text":
+        return "true"
+    if kind == "alnum":
+        return _match(value, "[A-Za-z0-9]+")
+    if kind == "enum":
+        return f"{value} IN ({', '.join(sql_str(v) for v in values)})"
+    if kind == "currency":
+        return _match(value, "[A-Z]{3}")
+    if kind == "ts_offset":
+        return f"({_match(value, TS_OFFSET_RE)} AND {_valid_date(value)})"
+    if kind == "ts_utc":
+        return f"({_match(value, DATE_RE + 'T' + HMS_RE + 'Z')} AND {_valid_date(value)})"
+    if kind == "ts_naive":
+        return f"({_match(value, DATE_RE + ' ' + HMS_RE)} AND {_valid_date(value)})"
+    if kind == "date":
+        return f"({_match(value, DATE_RE)} AND {_valid_date(value)})"
+    if kind == "amount":
+        return _match(value, AMOUNT_RE)
+    if kind == "amount_pos":
+        return f"({_match(value, AMOUNT_RE)} AND try_cast({value} AS DECIMAL(18,2)) > 0)"
+    if kind == "bank_amount":
+        return _match(value, BANK_AMOUNT_RE)
+    if kind == "rate":
+        return _match(value, RATE_RE)
+    if kind == "rate_pos":
+        return f"({_match(value, RATE_RE)} AND try_cast({value} AS DOUBLE) > 0)"
+    if kind == "int_pos":
+        return f"({_match(value, INTEGER_RE)} AND try_cast({value} AS BIGINT) > 0)"
+    raise ValueError(f"unknown field kind {kind!r}")
+
+
+def _is_blank(value: str) -> str:
+    return f"({value} IS NULL OR trim({value}, ' \t\r\n') = '')"
+
+
+def text_reason_sql(rule: Rule, value: str) -> str:
+    """SQL CASE giving the reject reason of a text field (CSV cell, XML element), or NULL."""
+    invalid = f"'invalid_value:{rule.name}'"
+    missing = f"WHEN {_is_blank(value)} THEN " + (f"'missing_field:{rule.name}'" if rule.required else "NULL")
+    return f"CASE {missing} WHEN NOT ({value_ok_sql(rule.kind, value, rule.values)}) THEN {invalid} END"
+
+
+# JSON types: a decimal must be a JSON string, a count a JSON integer, text a JSON string.
+_JSON_INTEGER = "('UBIGINT', 'BIGINT')"
+
+
+def json_reason_sql(rule: Rule, json_value: str) -> str:
+    """SQL CASE giving the reject reason of one JSON value (a JSON-typed expression), or NULL.
+
+    Absent, `null` or empty string is missing; a value of the wrong JSON type is invalid (a JSON
+    number where a decimal string is expected, a number where text is expected, ...).
+    """
+    jtype = f"json_type({json_value})"
+    text = f"({json_value} ->> '$')"
+    invalid = f"'invalid_value:{rule.name}'"
+    blank = f"({jtype} IS NULL OR {jtype} = 'NULL' OR ({jtype} = 'VARCHAR' AND trim({text}, ' \t\r\n') = ''))"
+    missing = f"WHEN {blank} THEN " + (f"'missing_field:{rule.name}'" if rule.required else "NULL")
+    wanted_type = f"{jtype} IN {_JSON_INTEGER}" if rule.kind == "int_pos" else f"{jtype} = 'VARCHAR'"
+    return (
+        f"CASE {missing} WHEN NOT ({wanted_type}) THEN {invalid} "
+        f"WHEN NOT ({value_ok_sql(rule.kind, text, rule.values)}) THEN {invalid} END"
+    )
+
+
+def first_reason_sql(reasons: Iterable[str]) -> str:
+    """The first non-NULL reason in field order."""
+    return "coalesce(" + ", ".join(reasons) + ")"
+
+
+# --- readers -------------------------------------------------------------------------------
+
+def read_json_lines(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:
+    """Load a JSON Lines file as temp table `table(record_no, raw_text)`, one row per non-blank line.
+
+    DuckDB splits the file; record_no is the physical line number (blank lines are skipped but
+    still counted, per the spec). Undecodable bytes raise MalformedFile.
+    """
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT u.n::INTEGER AS record_no, rtrim(u.line, chr(13)) AS raw_text
+            FROM read_text(?) AS t, unnest(string_split(t.content, chr(10))) WITH ORDINALITY AS u(line, n)
+            WHERE trim(u.line, ' ' || chr(9) || chr(13)) <> ''
+            """,
+            [str(path)],
+        )
+    except duckdb.InvalidInputException as exc:
+        if "UTF-8" in str(exc):
+            raise MalformedFile("not valid UTF-8") from exc
+        raise
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def decode_text(data: bytes, encoding: str) -> str:
+    """Decode a whole file strictly; undecodable bytes make the file malformed."""
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise MalformedFile(f"not valid {encoding}: {exc.reason} at byte {exc.start}") from exc
+    return text.removeprefix("\ufeff")
+
+
+def read_csv_records(con: duckdb.DuckDBPyConnection, text: str, columns: tuple[str, ...], table: str) -> int:
+    """Load CSV text as temp table `table(record_no, raw_text, n_fields, <columns>)`.
+
+    Python's csv module parses (it keeps quoted commas and newlines right); the raw text of each
+    record is the physical line(s) it came from. The header must be exactly `columns`, else the
+    file is malformed. record_no counts data rows, the header excluded; blank rows are not records
+    and are not numbered. A row that cannot be parsed, or has another number of fields, keeps
+    n_fields <> len(columns) and becomes malformed_record in the loader.
+    """
+    consumed: list[str] = []
+
+    def physical_lines():
+        for line in text.splitlines(keepends=True):
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(physical_lines(), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise MalformedFile("empty file: no header row") from None
+    except csv.Error as exc:
+        raise MalformedFile(f"unreadable header: {exc}") from exc
+    if tuple(header) != tuple(columns):
+        raise MalformedFile(f"header {header!r} differs from {list(columns)!r}")
+    consumed.clear()
+
+    width = len(columns)
+    record_nos: list[int] = []
+    raws: list[str] = []
+    n_fields: list[int] = []
+    cells: list[list[str | None]] = [[] for _ in columns]
+    record_no = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            row = None  # bad quoting: a malformed record, the reader resumes on the next line
+        raw = "".join(consumed).rstrip("\r\n")
+        consumed.clear()
+        if row is not None and (not row or (len(row) == 1 and row[0].strip() == "")):
+            continue  # blank line
+        record_no += 1
+        record_nos.append(record_no)
+        raws.append(raw)
+        if row is None:
+            n_fields.append(-1)
+            row = []
+        else:
+            n_fields.append(len(row))
+        if len(row) == width:
+            for column_cells, value in zip(cells, row):
+                column_cells.append(value)
+        else:
+            for column_cells in cells:
+                column_cells.append(None)
+
+    frame = pd.DataFrame(
+        {"record_no": pd.Series(record_nos, dtype="int64"),
+         "raw_text": pd.Series(raws, dtype="object"),
+         "n_fields": pd.Series(n_fields, dtype="int64"),
+         **{f"c{i}": pd.Series(values, dtype="object") for i, values in enumerate(cells)}}
+    )
+    select_cells = ", ".join(f'c{i}::VARCHAR AS "{name}"' for i, name in enumerate(columns))
+    con.register("_csv_frame", frame)
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table} AS
+                SELECT record_no::INTEGER AS record_no, raw_text::VARCHAR AS raw_text,
+                       n_fields::INTEGER AS n_fields, {select_cells}
+                FROM _csv_frame"""
+        )
+    finally:
+        con.unregister("_csv_frame")
+    return len(record_nos)
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# --- raw tables ----------------------------------------------------------------------------
+
+# Lineage columns of every raw table (docs/architecture.md, "Raw columns").
+LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_system", "VARCHAR"),
+    ("_source", "VARCHAR"),
+    ("_file_path", "VARCHAR"),
+    ("_export_date", "DATE"),
+    ("_record_no", "INTEGER"),
+    ("_file_sha256", "VARCHAR"),
+    ("_record_hash", "VARCHAR"),
+    ("_loaded_at", "TIMESTAMP"),
+)
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> None:
+    """Create raw.<table>: the delivered columns as VARCHAR, then the lineage columns."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    column_ddl = [f"{quote_ident(name)} VARCHAR" for name in columns]
+    column_ddl += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS]
+    con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({', '.join(column_ddl)})")
+
+
+def split_checked(con: duckdb.DuckDBPyConnection, checked: str, columns: tuple[str, ...], prefix: str) -> tuple[str, str]:
+    """Split a checked temp table (record_no, raw_text, reason, <columns>) into the parent rows
+    (reason NULL) and the rejects. Returns the two temp table names."""
+    select_columns = ", ".join(quote_ident(c) for c in columns)
+    rows, rejects = f"{prefix}_rows", f"{prefix}_rejects"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {rows} AS
+            SELECT {select_columns}, record_no AS _record_no, md5(raw_text) AS _record_hash
+            FROM {checked} WHERE reason IS NULL"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {rejects} AS
+            SELECT record_no, reason, raw_text FROM {checked} WHERE reason IS NOT NULL"""
+    )
+    return rows, rejects
+
+
+def json_paths(names: Iterable[str]) -> str:
+    """A DuckDB list of JSON paths, one per field, for a single-parse json_extract."""
+    return "[" + ", ".join(sql_str(f'$."{name}"') for name in names) + "]"
+
+
+def load_json_lines_flat(con: duckdb.DuckDBPyConnection, path: Path, rules: tuple[Rule, ...],
+                         raw_table: str, prefix: str) -> FileLoad:
+    """Load a JSON Lines file of flat objects: one raw row per valid line.
+
+    Each line is parsed once (json_extract with a list of paths); a line that is not a JSON
+    object is malformed_record; otherwise the first failing field, in `rules` order, is the reason.
+    Fields not in `rules` are ignored.
+    """
+    text_table = f"{prefix}_text"
+    records = read_json_lines(con, path, text_table)
+    names = [rule.name for rule in rules]
+    reasons = first_reason_sql(json_reason_sql(rule, f"v[{i + 1}]") for i, rule in enumerate(rules))
+    values = ", ".join(f"v[{i + 1}] ->> '$' AS {quote_ident(name)}" for i, name in enumerate(names))
+    checked = f"{prefix}_checked"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {checked} AS
+            WITH parsed AS (
+                SELECT record_no, raw_text,
+                       CASE WHEN json_valid(raw_text) AND json_type(raw_text) = 'OBJECT'
+                            THEN json_extract(raw_text, {json_paths(names)}) END AS v
+                FROM {text_table}
+            )
+            SELECT record_no, raw_text,
+                   CASE WHEN v IS NULL THEN 'malformed_record' ELSE {reasons} END AS reason,
+                   {values}
+            FROM parsed"""
+    )
+    rows, rejects = split_checked(con, checked, tuple(names), prefix)
+    return FileLoad(records, {raw_table: rows}, rejects, [text_table, checked, rows, rejects])
+
+
+def load_csv_flat(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, rules: tuple[Rule, ...],
+                  raw_table: str, prefix: str, extra_reasons: dict[str, str] | None = None) -> FileLoad:
+    """Load a CSV file whose header must be exactly the rules' names: one raw row per valid row.
+
+    A row with another number of fields is malformed_record; otherwise the first failing column,
+    in header order, is the reason. `extra_reasons` replaces a column's rule by a custom SQL CASE
+    (for checks that involve several columns).
+    """
+    columns = tuple(rule.name for rule in rules)
+    text = decode_text(path.read_bytes(), encoding)
+    text_table = f"{prefix}_text"
+    records = read_csv_records(con, text, columns, text_table)
+    extra_reasons = extra_reasons or {}
+    reasons = first_reason_sql(
+        extra_reasons.get(rule.name) or text_reason_sql(rule, quote_ident(rule.name)) for rule in rules
+    )
+    checked = f"{prefix}_checked"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {checked} AS
+            SELECT *, CASE WHEN n_fields <> {len(columns)} THEN 'malformed_record' ELSE {reasons} END AS reason
+            FROM {text_table}"""
+    )
+    rows, rejects = split_checked(con, checked, columns, prefix)
+    return FileLoad(records, {raw_table: rows}, rejects, [text_table, checked, rows, rejects])

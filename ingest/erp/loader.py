@@ -1,0 +1,166 @@
+"""Loader of erp/invoices (spec sources.md): one `<InvoiceBatch>` of `<Invoice>` elements.
+
+lxml's iterparse streams the file (each `<Invoice>` is cleared once read), collecting element
+texts; validation then runs in DuckDB like every other source. A file that is not well-formed
+XML, or whose root is not `<InvoiceBatch>`, is malformed_file (nothing of it is loaded).
+
+Record number: position of the `<Invoice>` among the batch's `<Invoice>` children. Validation
+order: InvoiceId, InvoiceNo (exactly 20 digits), Type, Status, IssuedAt (with offset), Currency,
+BuyerId, OriginalInvoiceId (required on credit notes only), Lines (at least one `<Line>`), then
+line by line OrderId, NetAmount, TaxAmount. Our call on signs: amounts on a `normal` invoice
+must be ≥ 0 and unsigned; on a `credit_note` they must be ≤ 0 (`-12.34` or zero), so a credit
+note can never add to what is invoiced.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from lxml import etree
+
+from ingest.common import (
+    AMOUNT_RE, SIGNED_AMOUNT_RE, FileLoad, MalformedFile, Rule, first_reason_sql, quote_ident, sql_str,
+    split_checked, text_reason_sql,
+)
+
+INVOICE_RULES: tuple[Rule, ...] = (
+    Rule("InvoiceId"),
+    Rule("InvoiceNo"),  # 20 digits, checked below
+    Rule("Type", "enum", values=("normal", "credit_note")),
+    Rule("Status", "enum", values=("issued", "voided")),
+    Rule("IssuedAt", "ts_offset"),
+    Rule("Currency", "currency"),
+    Rule("BuyerId"),
+    Rule("OriginalInvoiceId", required=False),  # required on credit notes, checked below
+)
+LINE_FIELDS = ("OrderId", "NetAmount", "TaxAmount")
+
+INVOICE_COLUMNS = tuple(rule.name for rule in INVOICE_RULES)
+INVOICE_LINE_COLUMNS = ("InvoiceId", "line_no") + LINE_FIELDS
+
+RAW_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
+    "erp/invoices": {"erp_invoices": INVOICE_COLUMNS, "erp_invoice_lines": INVOICE_LINE_COLUMNS},
+}
+
+
+def _child_text(element, tag: str) -> str | None:
+    child = element.find(tag)
+    if child is None:
+        return None
+    return child.text or ""
+
+
+def read_invoice_elements(path: Path) -> tuple[dict[str, list], dict[str, list]]:
+    """Stream the XML file into column lists: invoices (record_no, raw_text, fields, n_lines)
+    and lines (record_no, line_no, OrderId, NetAmount, TaxAmount)."""
+    invoices: dict[str, list] = {"record_no": [], "raw_text": [], "n_lines": [], **{c: [] for c in INVOICE_COLUMNS}}
+    lines: dict[str, list] = {"record_no": [], "line_no": [], **{c: [] for c in LINE_FIELDS}}
+    position = 0
+    root = None
+    try:
+        for event, element in etree.iterparse(str(path), events=("start", "end"), resolve_entities=False,
+                                              no_network=True, huge_tree=True):
+            if event == "start":
+                if root is None:
+                    root = element
+                    if element.tag != "InvoiceBatch":
+                        raise MalformedFile(f"root element is <{element.tag}>, not <InvoiceBatch>")
+                continue
+            if element.getparent() is not root:
+                continue  # inner elements are read with their <Invoice>
+            if element.tag == "Invoice":
+                position += 1
+                invoices["record_no"].append(position)
+                invoices["raw_text"].append(etree.tostring(element, encoding="unicode", with_tail=False))
+                for column in INVOICE_COLUMNS:
+                    invoices[column].append(_child_text(element, column))
+                lines_element = element.find("Lines")
+                line_elements = lines_element.findall("Line") if lines_element is not None else []
+                invoices["n_lines"].append(len(line_elements))
+                for line_no, line in enumerate(line_elements, start=1):
+                    lines["record_no"].append(position)
+                    lines["line_no"].append(line_no)
+                    for column in LINE_FIELDS:
+                        lines[column].append(_child_text(line, column))
+            # Bounded memory: drop what was read (and earlier siblings) from the tree.
+            element.clear(keep_tail=False)
+            while element.getprevious() is not None:
+                del root[0]
+    except etree.XMLSyntaxError as exc:
+        raise MalformedFile(f"not well-formed XML: {exc}") from exc
+    if root is None:
+        raise MalformedFile("no XML root element")
+    return invoices, lines
+
+
+def _register_frame(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list], table: str) -> None:
+    frame = pd.DataFrame({key: pd.Series(values, dtype="int64" if key in ("record_no", "line_no", "n_lines") else "object")
+                          for key, values in columns.items()})
+    select = ", ".join(
+        f"{quote_ident(key)}::{'INTEGER' if key in ('record_no', 'line_no', 'n_lines') else 'VARCHAR'} AS {quote_ident(key)}"
+        for key in columns
+    )
+    con.register(name, frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select} FROM {name}")
+    finally:
+        con.unregister(name)
+
+
+def _amount_reason(column: str) -> str:
+    """Reason for a line amount, by the sign rule of the invoice's Type (column `Type` in scope)."""
+    value = quote_ident(column)
+    return (
+        f"CASE WHEN {value} IS NULL OR trim({value}, ' \t\r\n') = '' THEN 'missing_field:{column}' "
+        f"WHEN \"Type\" = 'credit_note' AND NOT (regexp_full_match({value}, {sql_str(SIGNED_AMOUNT_RE)}) "
+        f"     AND try_cast({value} AS DECIMAL(18,2)) <= 0) THEN 'invalid_value:{column}' "
+        f"WHEN \"Type\" <> 'credit_note' AND NOT regexp_full_match({value}, {sql_str(AMOUNT_RE)}) "
+        f"     THEN 'invalid_value:{column}' END"
+    )
+
+
+def load_invoices(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
+    """Invoice batch XML file -> candidate rows of raw.erp_invoices and raw.erp_invoice_lines, plus rejects."""
+    invoices, lines = read_invoice_elements(path)
+    p = "_erp_invoices"
+    _register_frame(con, "_erp_invoice_frame", invoices, f"{p}_text")
+    _register_frame(con, "_erp_line_frame", lines, f"{p}_lines")
+    line_reason = first_reason_sql(
+        [text_reason_sql(Rule("OrderId"), '"OrderId"'), _amount_reason("NetAmount"), _amount_reason("TaxAmount")]
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {p}_line_reasons AS
+            SELECT record_no, arg_min(reason, line_no) AS reason
+            FROM (SELECT l.record_no, l.line_no, {line_reason} AS reason
+                  FROM {p}_lines AS l JOIN {p}_text AS i USING (record_no))
+            WHERE reason IS NOT NULL GROUP BY record_no"""
+    )
+    reasons = []
+    for rule in INVOICE_RULES:
+        column = quote_ident(rule.name)
+        if rule.name == "InvoiceNo":
+            reasons.append(f"CASE WHEN {column} IS NULL OR trim({column}, ' \t\r\n') = '' THEN 'missing_field:InvoiceNo' "
+                           f"WHEN NOT regexp_full_match({column}, '\\d{{20}}') THEN 'invalid_value:InvoiceNo' END")
+        elif rule.name == "OriginalInvoiceId":
+            reasons.append(f"CASE WHEN \"Type\" = 'credit_note' AND ({column} IS NULL OR trim({column}, ' \t\r\n') = '') "
+                           f"THEN 'missing_field:OriginalInvoiceId' END")
+        else:
+            reasons.append(text_reason_sql(rule, column))
+    reasons.append("CASE WHEN n_lines = 0 THEN 'missing_field:Lines' ELSE lr.reason END")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {p}_checked AS
+            SELECT i.*, {first_reason_sql(reasons)} AS reason
+            FROM {p}_text AS i LEFT JOIN {p}_line_reasons AS lr USING (record_no)"""
+    )
+    rows, rejects = split_checked(con, f"{p}_checked", INVOICE_COLUMNS, p)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {p}_line_rows AS
+            SELECT r."InvoiceId", l.line_no::VARCHAR AS line_no, l."OrderId", l."NetAmount", l."TaxAmount",
+                   r._record_no
+            FROM {rows} AS r JOIN {p}_lines AS l ON l.record_no = r._record_no
+            ORDER BY r._record_no, l.line_no"""
+    )
+    temp = [f"{p}_{t}" for t in ("text", "lines", "line_reasons", "checked", "line_rows")]
+    return FileLoad(len(invoices["record_no"]), {"erp_invoices": rows, "erp_invoice_lines": f"{p}_line_rows"},
+                    rejects, temp + [rows, rejects])

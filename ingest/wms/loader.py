@@ -1,0 +1,73 @@
+"""Loaders of the warehouse exports (spec sources.md: wms/shipments, wms/tracking).
+
+Times are naive China local time and are kept exactly as delivered; they must be exactly
+`YYYY-MM-DD HH:MM:SS`. Shipments: every column is required, in header order; `items` must be
+`sku:qty|sku:qty…` with qty an integer > 0 (else `invalid_value:items`). Tracking: fields in the
+spec's order (shipment_id, event, occurred_at required; location optional).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ingest.common import FileLoad, Rule, load_csv_flat, load_json_lines_flat, sql_str
+
+# sku: anything but ':' and '|'; qty: a positive integer (leading zeros tolerated).
+ITEMS_RE = r"[^:|]+:0*[1-9]\d{0,8}(\|[^:|]+:0*[1-9]\d{0,8})*"
+
+SHIPMENT_RULES: tuple[Rule, ...] = (
+    Rule("shipment_id"),
+    Rule("order_id"),
+    Rule("warehouse_id"),
+    Rule("carrier"),
+    Rule("tracking_no"),
+    Rule("created_at", "ts_naive"),
+    Rule("items"),  # pattern checked below
+)
+TRACKING_RULES: tuple[Rule, ...] = (
+    Rule("shipment_id"),
+    Rule("event", "enum", values=("picked", "shipped", "in_transit", "delivered", "exception", "returned_to_sender")),
+    Rule("occurred_at", "ts_naive"),
+    Rule("location", required=False),
+)
+
+SHIPMENT_COLUMNS = tuple(rule.name for rule in SHIPMENT_RULES)
+SHIPMENT_ITEM_COLUMNS = ("shipment_id", "item_no", "sku", "qty")
+TRACKING_COLUMNS = tuple(rule.name for rule in TRACKING_RULES)
+
+RAW_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
+    "wms/shipments": {"wms_shipments": SHIPMENT_COLUMNS, "wms_shipment_items": SHIPMENT_ITEM_COLUMNS},
+    "wms/tracking": {"wms_tracking_events": TRACKING_COLUMNS},
+}
+
+
+def load_shipments(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
+    """Shipments CSV file -> candidate rows of raw.wms_shipments and raw.wms_shipment_items, plus rejects.
+
+    `items` is kept as delivered on the shipment and split by DuckDB into one item row per
+    `sku:qty` (item_no = 1-based position).
+    """
+    items_reason = (
+        "CASE WHEN items IS NULL OR trim(items, ' \t') = '' THEN 'missing_field:items' "
+        f"WHEN NOT regexp_full_match(items, {sql_str(ITEMS_RE)}) THEN 'invalid_value:items' END"
+    )
+    load = load_csv_flat(con, path, "utf-8", SHIPMENT_RULES, "wms_shipments", "_wms_shipments",
+                         extra_reasons={"items": items_reason})
+    rows = load.tables["wms_shipments"]
+    items = "_wms_shipment_items"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {items} AS
+            SELECT s.shipment_id, i.n::VARCHAR AS item_no,
+                   split_part(i.item, ':', 1) AS sku, split_part(i.item, ':', 2) AS qty, s._record_no
+            FROM {rows} AS s, unnest(string_split(s.items, '|')) WITH ORDINALITY AS i(item, n)
+            ORDER BY s._record_no, i.n"""
+    )
+    load.tables["wms_shipment_items"] = items
+    load.temp_tables.append(items)
+    return load
+
+
+def load_tracking_events(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
+    """Tracking events JSON Lines file -> candidate rows of raw.wms_tracking_events, plus rejects."""
+    return load_json_lines_flat(con, path, TRACKING_RULES, "wms_tracking_events", "_wms_tracking")
