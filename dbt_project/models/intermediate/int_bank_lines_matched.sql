@@ -1,0 +1,99 @@
+-- one row per bank statement line with the order it pays (credit lines only), by the rules of sources.md:
+-- 1 remark: upper-case, keep A-Z0-9; contains an OMS order_id of the line's currency (leftmost, then longest);
+-- 2 counterparty + amount: exactly one net30 order of that customer_name (trimmed 对方户名), currency and
+--   order_total (± tolerance) among the orders no rule-1 line matched;
+-- 3 otherwise unapplied cash. Debit lines are never matched (match_rule = 'debit').
+with bank_lines as (
+    select * from {{ ref('stg_payments__bank_statement_lines') }}
+),
+
+orders as (
+    select order_id, payment_terms, currency, customer_name, order_total from {{ ref('int_orders_totaled') }}
+),
+
+credit_lines as (
+    select
+        bank_lines.bank_line_id,
+        bank_lines.currency,
+        bank_lines.credit_amount,
+        trim(bank_lines.counterparty_name) as counterparty_name,
+        {{ normalize_remark('bank_lines.remark') }} as remark_normalized
+    from bank_lines
+    where bank_lines.direction = 'credit'
+),
+
+remark_candidates as (
+    select
+        credit_lines.bank_line_id,
+        orders.order_id,
+        {{ dbt.position('orders.order_id', 'credit_lines.remark_normalized') }} as match_position,
+        {{ dbt.length('orders.order_id') }} as match_length
+    from credit_lines
+    inner join orders
+        on credit_lines.currency = orders.currency
+        and {{ dbt.position('orders.order_id', 'credit_lines.remark_normalized') }} > 0
+),
+
+remark_ranked as (
+    select
+        remark_candidates.*,
+        row_number() over (
+            partition by remark_candidates.bank_line_id
+            order by remark_candidates.match_position, remark_candidates.match_length desc, remark_candidates.order_id
+        ) as candidate_rank
+    from remark_candidates
+),
+
+remark_matches as (
+    select bank_line_id, order_id from remark_ranked where candidate_rank = 1
+),
+
+counterparty_candidates as (
+    select
+        credit_lines.bank_line_id,
+        orders.order_id
+    from credit_lines
+    inner join orders
+        on orders.payment_terms = 'net30'
+        and orders.customer_name = credit_lines.counterparty_name
+        and orders.currency = credit_lines.currency
+        and abs(orders.order_total - credit_lines.credit_amount) <= {{ var('amount_tolerance') }}
+    where credit_lines.bank_line_id not in (select bank_line_id from remark_matches)
+        and orders.order_id not in (select order_id from remark_matches)
+),
+
+counterparty_matches as (
+    select
+        bank_line_id,
+        min(order_id) as order_id
+    from counterparty_candidates
+    group by bank_line_id
+    having count(*) = 1
+),
+
+final as (
+    select
+        bank_lines.bank_line_id,
+        bank_lines.direction,
+        bank_lines.currency,
+        bank_lines.credit_amount,
+        bank_lines.debit_amount,
+        bank_lines.counterparty_name,
+        bank_lines.remark,
+        bank_lines.value_date,
+        bank_lines.value_date_start_at,
+        coalesce(remark_matches.order_id, counterparty_matches.order_id) as order_id,
+        case
+            when bank_lines.direction = 'debit' then 'debit'
+            when remark_matches.order_id is not null then 'remark'
+            when counterparty_matches.order_id is not null then 'counterparty_amount'
+            else 'unapplied'
+        end as match_rule
+    from bank_lines
+    left join remark_matches
+        on bank_lines.bank_line_id = remark_matches.bank_line_id
+    left join counterparty_matches
+        on bank_lines.bank_line_id = counterparty_matches.bank_line_id
+)
+
+select * from final

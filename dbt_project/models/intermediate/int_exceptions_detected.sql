@@ -1,0 +1,344 @@
+-- one row per (exception_type, key) that holds at as_of, exactly as defined in ../shared/spec/exceptions.md.
+-- key = order_id, except ORPHAN_PAYMENT (txn_id) and UNAPPLIED_CASH (bank 交易流水号), whose order_id is null.
+with orders as (
+    select * from {{ ref('int_orders_assembled') }}
+),
+
+as_of as (
+    select as_of from {{ ref('int_as_of_resolved') }}
+),
+
+gateway as (
+    select * from {{ ref('stg_payments__gateway_transactions') }}
+),
+
+bank_lines as (
+    select * from {{ ref('int_bank_lines_matched') }}
+),
+
+facts as (
+    select
+        orders.*,
+        as_of.as_of,
+        orders.status in ('shipped', 'delivered', 'completed') as oms_says_shipped,
+        orders.shipped_at is not null as is_shipped
+    from orders
+    cross join as_of
+),
+
+channel_duplicates as (
+    select
+        facts.order_id,
+        facts.currency,
+        facts.order_total,
+        facts.channel,
+        facts.channel_order_no,
+        row_number() over (
+            partition by facts.channel, facts.channel_order_no
+            order by facts.created_at, facts.order_id
+        ) as channel_rank
+    from facts
+    where coalesce(facts.channel_order_no, '') <> ''
+),
+
+duplicate_order as (
+    select
+        'DUPLICATE_ORDER' as exception_type,
+        channel_duplicates.order_id,
+        cast(null as varchar) as document_id,
+        channel_duplicates.currency,
+        channel_duplicates.order_total as amount_at_risk,
+        'channel ' || channel_duplicates.channel || ' order ' || channel_duplicates.channel_order_no || ' already exists on an earlier order' as details
+    from channel_duplicates
+    where channel_duplicates.channel_rank > 1
+),
+
+stuck_awaiting_approval as (
+    select
+        'STUCK_AWAITING_APPROVAL' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        facts.order_total as amount_at_risk,
+        'created ' || cast(facts.created_at as varchar) || ' UTC, not approved within {{ var("sla_approval_hours") }}h' as details
+    from facts
+    where facts.status = 'created'
+        and facts.approved_at is null
+        and facts.cancelled_at is null
+        and {{ dbt.dateadd('hour', var('sla_approval_hours'), 'facts.created_at') }} < facts.as_of
+),
+
+illegal_status_transition as (
+    select
+        'ILLEGAL_STATUS_TRANSITION' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        {{ money('0') }} as amount_at_risk,
+        'OMS events do not start with created or contain a transition outside the legal list' as details
+    from facts
+    where facts.event_count > 0
+        and facts.has_illegal_transition
+),
+
+manual_import_bypass as (
+    select
+        'MANUAL_IMPORT_BYPASS' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        facts.order_total as amount_at_risk,
+        'manual_import order got past approval without an approved event' as details
+    from facts
+    where facts.entry_source = 'manual_import'
+        and facts.approved_at is null
+        and (facts.has_post_approval_event or facts.is_shipped)
+),
+
+orphan_payment as (
+    select
+        'ORPHAN_PAYMENT' as exception_type,
+        cast(null as varchar) as order_id,
+        gateway.txn_id as document_id,
+        gateway.currency,
+        gateway.amount as amount_at_risk,
+        case
+            when gateway.order_id is null then 'succeeded capture without a merchant order reference'
+            else 'succeeded capture references unknown order ' || gateway.order_id
+        end as details
+    from gateway
+    left join orders
+        on gateway.order_id = orders.order_id
+    where gateway.status = 'succeeded'
+        and gateway.txn_type = 'capture'
+        and orders.order_id is null
+),
+
+duplicate_payment as (
+    select
+        'DUPLICATE_PAYMENT' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        {{ money('facts.captured_amount - facts.order_total') }} as amount_at_risk,
+        'two equal captures within {{ var("duplicate_payment_window_minutes") }} minutes; captured ' || cast(facts.captured_amount as varchar) || ' vs order_total ' || cast(facts.order_total as varchar) as details
+    from facts
+    where facts.has_duplicate_capture_pair
+        and facts.captured_amount > facts.order_total + {{ var('amount_tolerance') }}
+),
+
+payment_amount_mismatch as (
+    select
+        'PAYMENT_AMOUNT_MISMATCH' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        {{ money('abs(facts.captured_amount - facts.order_total)') }} as amount_at_risk,
+        'captured ' || cast(facts.captured_amount as varchar) || ' vs order_total ' || cast(facts.order_total as varchar) as details
+    from facts
+    where facts.payment_terms = 'prepaid'
+        and not facts.is_cancelled
+        and facts.capture_count > 0
+        and not (facts.has_duplicate_capture_pair and facts.captured_amount > facts.order_total + {{ var('amount_tolerance') }})
+        and abs(facts.captured_amount - facts.order_total) > {{ var('amount_tolerance') }}
+),
+
+currency_mismatch as (
+    select
+        'CURRENCY_MISMATCH' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        facts.currency_mismatch_amount as amount_at_risk,
+        'succeeded gateway transaction(s) in another currency than ' || facts.currency as details
+    from facts
+    where facts.has_currency_mismatch
+),
+
+cancelled_but_captured as (
+    select
+        'CANCELLED_BUT_CAPTURED' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        {{ money('facts.captured_amount - facts.refunded_amount') }} as amount_at_risk,
+        'cancelled ' || cast(facts.cancel_time_at as varchar) || ' UTC with ' || cast(facts.captured_amount - facts.refunded_amount as varchar) || ' still captured' as details
+    from facts
+    where facts.is_cancelled
+        and facts.captured_amount - facts.refunded_amount > {{ var('amount_tolerance') }}
+        and {{ dbt.dateadd('hour', var('sla_cancelled_capture_hours'), 'facts.cancel_time_at') }} < facts.as_of
+),
+
+unapplied_cash as (
+    select
+        'UNAPPLIED_CASH' as exception_type,
+        cast(null as varchar) as order_id,
+        bank_lines.bank_line_id as document_id,
+        bank_lines.currency,
+        bank_lines.credit_amount as amount_at_risk,
+        'bank credit of ' || cast(bank_lines.value_date as varchar) || ' matches no order' as details
+    from bank_lines
+    where bank_lines.match_rule = 'unapplied'
+),
+
+stuck_awaiting_shipment as (
+    select
+        'STUCK_AWAITING_SHIPMENT' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        facts.order_total as amount_at_risk,
+        'ready ' || cast(facts.ready_at as varchar) || ' UTC, not shipped within {{ var("sla_shipment_hours") }}h' as details
+    from facts
+    where not facts.is_cancelled
+        and not facts.is_shipped
+        and facts.ready_at is not null
+        and {{ dbt.dateadd('hour', var('sla_shipment_hours'), 'facts.ready_at') }} < facts.as_of
+),
+
+oms_shipped_without_shipment as (
+    select
+        'OMS_SHIPPED_WITHOUT_SHIPMENT' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        facts.order_total as amount_at_risk,
+        'OMS status ' || facts.status || ' but no WMS shipment has shipped' as details
+    from facts
+    where facts.oms_says_shipped
+        and not facts.is_shipped
+),
+
+shipment_not_reflected_in_oms as (
+    select
+        'SHIPMENT_NOT_REFLECTED_IN_OMS' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        facts.order_total as amount_at_risk,
+        'delivered ' || cast(facts.delivered_at as varchar) || ' UTC but OMS status is still ' || facts.status as details
+    from facts
+    where facts.delivered_at is not null
+        and facts.status in ('created', 'approved', 'allocated')
+        and {{ dbt.dateadd('hour', var('sla_oms_reflection_hours'), 'facts.delivered_at') }} < facts.as_of
+),
+
+delivery_before_shipment as (
+    select
+        'DELIVERY_BEFORE_SHIPMENT' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        {{ money('0') }} as amount_at_risk,
+        'a shipment was delivered before it was shipped' as details
+    from facts
+    where facts.has_delivery_before_shipment
+),
+
+shipped_qty_mismatch as (
+    select
+        'SHIPPED_QTY_MISMATCH' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        facts.order_total as amount_at_risk,
+        cast(facts.mismatched_sku_count as varchar) || ' sku(s) shipped in another quantity than ordered' as details
+    from facts
+    where facts.status in ('delivered', 'completed')
+        and facts.mismatched_sku_count > 0
+),
+
+shipped_not_invoiced as (
+    select
+        'SHIPPED_NOT_INVOICED' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        facts.order_total as amount_at_risk,
+        'shipped ' || cast(facts.shipped_at as varchar) || ' UTC, no invoice within {{ var("sla_invoicing_hours") }}h' as details
+    from facts
+    where facts.is_shipped
+        and not facts.is_cancelled
+        and facts.normal_line_count = 0
+        and {{ dbt.dateadd('hour', var('sla_invoicing_hours'), 'facts.shipped_at') }} < facts.as_of
+),
+
+invoice_amount_mismatch as (
+    select
+        'INVOICE_AMOUNT_MISMATCH' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        {{ money('abs(facts.invoiced_normal_amount - facts.order_total)') }} as amount_at_risk,
+        'invoiced ' || cast(facts.invoiced_normal_amount as varchar) || ' vs order_total ' || cast(facts.order_total as varchar) as details
+    from facts
+    where facts.normal_line_count > 0
+        and abs(facts.invoiced_normal_amount - facts.order_total) > {{ var('amount_tolerance') }}
+),
+
+refund_without_credit_note as (
+    select
+        'REFUND_WITHOUT_CREDIT_NOTE' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        facts.refunded_amount as amount_at_risk,
+        'refunded ' || cast(facts.refunded_amount as varchar) || ' since ' || cast(facts.first_refunded_at as varchar) || ' UTC without a credit note' as details
+    from facts
+    where facts.refunded_amount > {{ var('amount_tolerance') }}
+        and facts.normal_line_count > 0
+        and facts.credit_note_line_count = 0
+        and facts.net_paid_amount < facts.invoiced_normal_amount - {{ var('amount_tolerance') }}
+        and {{ dbt.dateadd('hour', var('sla_credit_note_hours'), 'facts.first_refunded_at') }} < facts.as_of
+),
+
+ar_overdue as (
+    select
+        'AR_OVERDUE' as exception_type,
+        facts.order_id,
+        cast(null as varchar) as document_id,
+        facts.currency,
+        {{ money('facts.invoiced_amount - facts.net_paid_amount') }} as amount_at_risk,
+        'invoiced ' || cast(facts.first_invoiced_at as varchar) || ' UTC, ' || cast(facts.invoiced_amount - facts.net_paid_amount as varchar) || ' unpaid after {{ var("payment_terms_days") }} days' as details
+    from facts
+    where facts.payment_terms = 'net30'
+        and facts.normal_line_count > 0
+        and {{ dbt.dateadd('day', var('payment_terms_days'), 'facts.first_invoiced_at') }} < facts.as_of
+        and facts.net_paid_amount < facts.invoiced_amount - {{ var('amount_tolerance') }}
+),
+
+unioned as (
+    select * from duplicate_order
+    union all select * from stuck_awaiting_approval
+    union all select * from illegal_status_transition
+    union all select * from manual_import_bypass
+    union all select * from orphan_payment
+    union all select * from duplicate_payment
+    union all select * from payment_amount_mismatch
+    union all select * from currency_mismatch
+    union all select * from cancelled_but_captured
+    union all select * from unapplied_cash
+    union all select * from stuck_awaiting_shipment
+    union all select * from oms_shipped_without_shipment
+    union all select * from shipment_not_reflected_in_oms
+    union all select * from delivery_before_shipment
+    union all select * from shipped_qty_mismatch
+    union all select * from shipped_not_invoiced
+    union all select * from invoice_amount_mismatch
+    union all select * from refund_without_credit_note
+    union all select * from ar_overdue
+),
+
+final as (
+    select
+        unioned.exception_type,
+        unioned.order_id,
+        unioned.document_id,
+        coalesce(unioned.order_id, unioned.document_id) as exception_key,
+        unioned.currency,
+        {{ money('unioned.amount_at_risk') }} as amount_at_risk,
+        unioned.details
+    from unioned
+)
+
+select * from final
