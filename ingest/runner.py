@@ -210,20 +210,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str, 
         return FileSummary(file_path, "duplicate_file", original_read, 0, 0, original_read,
                            detail=f"same bytes as {original_path}")
 
-    load: FileLoad | None = None
     con.execute("BEGIN TRANSACTION")
     try:
-        try:
-            load = LOADERS[source](con, path)
-        except MalformedFile as exc:
-            accounting.write_malformed_file(con, system=system, source=source, file_path=file_path,
-                                            file_sha256=sha256, export_date=export_date,
-                                            raw_text=_malformed_text(path), rejected_at=now)
-            accounting.record_file(con, accounting.FileRecord(
-                **record, records_read=1, records_loaded=0, records_quarantined=1, repeats_skipped=0,
-                status="malformed_file", duplicate_of=None))
-            con.execute("COMMIT")
-            return FileSummary(file_path, "malformed_file", 1, 0, 1, 0, detail=str(exc))
+        load = LOADERS[source](con, path)
         lineage = [system, source, file_path, export_date, sha256, now]
         loaded, skipped = _persist(con, source, load, lineage)
         quarantined = accounting.write_rejects(con, load.rejects, system=system, source=source,
@@ -238,6 +227,18 @@ def ingest_file(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str, 
         for temp in load.temp_tables:
             con.execute(f"DROP TABLE IF EXISTS {temp}")
         con.execute("COMMIT")
+    except MalformedFile as exc:
+        # Nothing of an unreadable file is kept but its one reject row and its accounting.
+        con.execute("ROLLBACK")
+        con.execute("BEGIN TRANSACTION")
+        accounting.write_malformed_file(con, system=system, source=source, file_path=file_path,
+                                        file_sha256=sha256, export_date=export_date,
+                                        raw_text=_malformed_text(path), rejected_at=now)
+        accounting.record_file(con, accounting.FileRecord(
+            **record, records_read=1, records_loaded=0, records_quarantined=1, repeats_skipped=0,
+            status="malformed_file", duplicate_of=None))
+        con.execute("COMMIT")
+        return FileSummary(file_path, "malformed_file", 1, 0, 1, 0, detail=str(exc))
     except BaseException:
         con.execute("ROLLBACK")
         raise

@@ -13,6 +13,7 @@ note can never add to what is invoiced.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -42,6 +43,25 @@ INVOICE_LINE_COLUMNS = ("InvoiceId", "line_no") + LINE_FIELDS
 RAW_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
     "erp/invoices": {"erp_invoices": INVOICE_COLUMNS, "erp_invoice_lines": INVOICE_LINE_COLUMNS},
 }
+
+
+# An <Invoice> element as written in the file (no nested <Invoice> exists in this format).
+_INVOICE_SPAN = re.compile(rb"<Invoice(?:\s[^>]*)?(?:/>|>.*?</Invoice\s*>)", re.DOTALL)
+
+
+def _delivered_texts(path: Path, expected: int) -> list[str] | None:
+    """Each <Invoice>'s text exactly as delivered, when the file can be cut unambiguously
+    (as many spans as the parser saw, UTF-8); None otherwise (then lxml's serialization is used)."""
+    data = path.read_bytes()
+    if b"<!--" in data or b"<![CDATA[" in data:
+        return None  # an <Invoice> lookalike inside a comment or CDATA would shift the spans
+    spans = _INVOICE_SPAN.findall(data)
+    if len(spans) != expected:
+        return None
+    try:
+        return [span.decode("utf-8") for span in spans]
+    except UnicodeDecodeError:
+        return None
 
 
 def _child_text(element, tag: str) -> str | None:
@@ -91,6 +111,9 @@ def read_invoice_elements(path: Path) -> tuple[dict[str, list], dict[str, list]]
         raise MalformedFile(f"not well-formed XML: {exc}") from exc
     if root is None:
         raise MalformedFile("no XML root element")
+    delivered = _delivered_texts(path, position)
+    if delivered is not None:
+        invoices["raw_text"] = delivered
     return invoices, lines
 
 
