@@ -1,0 +1,152 @@
+"""The runner: later order, accounting identity, idempotent re-runs, re-delivered files,
+exact repeats across files, malformed files in the middle of a run, the spec's examples."""
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+
+from ingest import runner
+from ingest.__main__ import main as cli_main
+from tests.ingest.helpers import EXAMPLES_DIR, assert_identity, count, ingest, rejects, write
+
+ORDER_LINE = ('{"order_id": "%s", "channel": "web", "customer_id": "C1", "customer_name": "n", '
+              '"payment_terms": "prepaid", "currency": "CNY", "entry_source": "api", "status": "%s", '
+              '"created_at": "2026-11-01T09:00:00+08:00", "updated_at": "%s", '
+              '"lines": [{"line_no": 1, "sku": "S", "qty": 1, "unit_price": "1.00", "discount": "0.00"}], '
+              '"shipping_fee": "0.00", "coupon_amount": "0.00", "points_amount": "0.00", "tax_rate": "0.13"}')
+
+
+def order(order_id: str, status: str = "created", updated_at: str = "2026-11-01T09:00:00+08:00") -> str:
+    return ORDER_LINE % (order_id, status, updated_at)
+
+
+ALL_TABLES = ["ingest.files", "ingest.rejects"] + [
+    f"raw.{table}" for tables in runner.RAW_TABLES.values() for table in tables]
+
+
+def table_counts(con) -> dict[str, int]:
+    return {table: count(con, table) for table in ALL_TABLES}
+
+
+def test_spec_examples_load_with_zero_rejects(con):
+    summaries = runner.ingest_all(con, EXAMPLES_DIR, progress=False)
+    assert rejects(con) == []
+    assert all(f.status == "loaded" for s in summaries.values() for f in s.files)
+    assert {t: n for t, n in table_counts(con).items() if t.startswith("raw.")} == {
+        "raw.oms_orders": 4, "raw.oms_order_lines": 6, "raw.oms_order_events": 9,
+        "raw.payments_gateway_transactions": 2, "raw.payments_bank_statement_lines": 2,
+        "raw.wms_shipments": 2, "raw.wms_shipment_items": 3, "raw.wms_tracking_events": 5,
+        "raw.erp_invoices": 2, "raw.erp_invoice_lines": 2, "raw.reference_fx_rates": 2,
+    }
+    assert count(con, "ingest.files") == 8
+    assert_identity(con)
+
+
+def test_rerun_on_unchanged_landing_changes_nothing(con, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(EXAMPLES_DIR, landing)
+    write(landing, "oms/orders/2026-11-02/bad.jsonl", "not json\n" + order("SO9") + "\n")
+    runner.ingest_all(con, landing, progress=False)
+    before = table_counts(con)
+    snapshot = con.execute("SELECT * FROM ingest.files ORDER BY file_path").fetchall()
+
+    again = runner.ingest_all(con, landing, progress=False)
+
+    assert table_counts(con) == before
+    assert con.execute("SELECT * FROM ingest.files ORDER BY file_path").fetchall() == snapshot
+    assert {f.status for s in again.values() for f in s.files} == {"unchanged"}
+    assert sum(s.records_read for s in again.values()) == 0
+
+
+def test_redelivered_file_under_another_name_or_day_is_skipped_whole(con, landing):
+    content = order("SO1") + "\n" + order("SO2") + "\nbroken\n"
+    write(landing, "oms/orders/2026-11-01/orders_0001.jsonl", content)
+    write(landing, "oms/orders/2026-11-01/orders_0001_copy.jsonl", content)
+    write(landing, "oms/orders/2026-11-03/resent.jsonl", content)
+    summary = ingest(con, landing, "oms/orders")
+
+    assert [(f.status, f.records_read, f.records_loaded, f.records_quarantined, f.repeats_skipped)
+            for f in summary.files] == [("loaded", 3, 2, 1, 0), ("duplicate_file", 3, 0, 0, 3), ("duplicate_file", 3, 0, 0, 3)]
+    assert con.execute("SELECT DISTINCT duplicate_of FROM ingest.files WHERE status = 'duplicate_file'").fetchall() == [
+        ("oms/orders/2026-11-01/orders_0001.jsonl",)]
+    assert count(con, "raw.oms_orders") == 2
+    assert len(rejects(con)) == 1
+    assert_identity(con)
+
+
+def test_exact_repeats_are_skipped_changed_versions_kept_in_later_order(con, landing):
+    first = order("SO1")
+    update = order("SO1", "approved", "2026-11-02T10:00:00+08:00")
+    write(landing, "oms/orders/2026-11-02/b.jsonl", update + "\n" + first + "\n")  # later day, written first
+    write(landing, "oms/orders/2026-11-01/b.jsonl", first + "\n")
+    write(landing, "oms/orders/2026-11-01/a.jsonl", first + "\n" + order("SO2") + "\n")
+    summary = ingest(con, landing, "oms/orders")
+
+    assert [(f.file_path, f.records_loaded, f.repeats_skipped) for f in summary.files] == [
+        ("oms/orders/2026-11-01/a.jsonl", 2, 0),
+        ("oms/orders/2026-11-01/b.jsonl", 0, 1),
+        ("oms/orders/2026-11-02/b.jsonl", 1, 1),
+    ]
+    versions = con.execute(
+        """SELECT order_id, status, _export_date::VARCHAR, _file_path, _record_no FROM raw.oms_orders
+           ORDER BY _export_date, _file_path, _record_no"""
+    ).fetchall()
+    assert versions == [
+        ("SO1", "created", "2026-11-01", "oms/orders/2026-11-01/a.jsonl", 1),
+        ("SO2", "created", "2026-11-01", "oms/orders/2026-11-01/a.jsonl", 2),
+        ("SO1", "approved", "2026-11-02", "oms/orders/2026-11-02/b.jsonl", 1),
+    ]
+    lineage = con.execute(
+        """SELECT count(*) FROM raw.oms_orders WHERE _system = 'oms' AND _source = 'oms/orders'
+           AND length(_file_sha256) = 64 AND _record_hash IS NOT NULL AND _loaded_at IS NOT NULL"""
+    ).fetchone()[0]
+    assert lineage == 3
+    assert_identity(con)
+
+
+def test_malformed_file_does_not_stop_the_run(con, landing):
+    write(landing, "erp/invoices/2026-11-01/a.xml", "<InvoiceBatch><Invoice>")
+    write(landing, "oms/orders/2026-11-01/a.jsonl", b"\xff" + order("SO1").encode() + b"\n")
+    write(landing, "oms/orders/2026-11-01/b.jsonl", order("SO2") + "\n")
+    shutil.copytree(EXAMPLES_DIR / "erp", landing / "erp", dirs_exist_ok=True)
+    summaries = runner.ingest_all(con, landing, progress=False)
+
+    assert [r[:3] for r in rejects(con)] == [("erp/invoices/2026-11-01/a.xml", 0, "malformed_file"),
+                                            ("oms/orders/2026-11-01/a.jsonl", 0, "malformed_file")]
+    assert [m.split(":")[0] for m in summaries["erp/invoices"].malformed_files] == ["erp/invoices/2026-11-01/a.xml"]
+    assert count(con, "raw.erp_invoices") == 2
+    assert count(con, "raw.oms_orders") == 1
+    assert runner.summary_metadata(summaries["oms/orders"])["files_malformed"] == 1
+    assert_identity(con)
+
+
+def test_export_dates_filter_and_forget_for_reload(con, landing):
+    write(landing, "oms/orders/2026-11-01/a.jsonl", order("SO1") + "\n")
+    write(landing, "oms/orders/2026-11-02/a.jsonl", order("SO2") + "\nbad\n")
+    write(landing, "oms/orders/not-a-date/a.jsonl", order("SO3") + "\n")
+    ingest(con, landing, "oms/orders", export_dates=["2026-11-02"])
+    assert con.execute("SELECT order_id FROM raw.oms_orders").fetchall() == [("SO2",)]
+
+    runner.forget_export_dates(con, "oms/orders", ["2026-11-02"])
+    assert count(con, "raw.oms_orders") == 0 and rejects(con) == [] and count(con, "ingest.files") == 0
+
+    summary = ingest(con, landing, "oms/orders")
+    assert [f.status for f in summary.files] == ["loaded", "loaded"]  # the not-a-date folder is no export
+    assert sorted(con.execute("SELECT order_id FROM raw.oms_orders").fetchall()) == [("SO1",), ("SO2",)]
+    assert_identity(con)
+
+
+def test_empty_landing_still_creates_every_raw_table(con, landing):
+    summaries = runner.ingest_all(con, landing, progress=False)
+    assert all(not s.files for s in summaries.values())
+    assert set(table_counts(con)) == set(ALL_TABLES)
+
+
+def test_cli_ingests_a_landing_folder_and_releases_the_file(tmp_path, capsys):
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert cli_main(["--landing", str(EXAMPLES_DIR), "--warehouse", str(warehouse), "--no-progress"]) == 0
+    assert "oms/orders" in capsys.readouterr().out
+    with duckdb.connect(str(warehouse)) as con:  # the CLI closed its connection
+        assert count(con, "raw.oms_orders") == 4
+        assert count(con, "ingest.rejects") == 0
