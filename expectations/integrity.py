@@ -1,0 +1,403 @@
+"""Integrity suites: the pipeline's own correctness. Always severity `error` (blocking).
+
+Each query returns the unexpected rows, first column `key`. `{batch}` is the suite's guarded
+table; `${name}` placeholders are settings filled in by `expectations.suites.build_suites`.
+Queries aggregate inside DuckDB and return only offending rows, so they stay cheap at 1M orders.
+"""
+from __future__ import annotations
+
+from expectations.model import ExpectationSpec, SuiteSpec
+
+# source key -> raw table holding one row per delivered record (child tables are not counted)
+RAW_RECORD_TABLES: dict[str, str] = {
+    "oms/orders": "raw.oms_orders",
+    "oms/order_events": "raw.oms_order_events",
+    "payments/gateway": "raw.payments_gateway_transactions",
+    "payments/bank": "raw.payments_bank_statement_lines",
+    "wms/shipments": "raw.wms_shipments",
+    "wms/tracking": "raw.wms_tracking_events",
+    "erp/invoices": "raw.erp_invoices",
+    "reference/fx_rates": "raw.reference_fx_rates",
+}
+
+ORDER_KEYED_TYPES: tuple[str, ...] = (
+    "DUPLICATE_ORDER", "STUCK_AWAITING_APPROVAL", "ILLEGAL_STATUS_TRANSITION",
+    "MANUAL_IMPORT_BYPASS", "DUPLICATE_PAYMENT", "PAYMENT_AMOUNT_MISMATCH",
+    "CURRENCY_MISMATCH", "CANCELLED_BUT_CAPTURED", "STUCK_AWAITING_SHIPMENT",
+    "OMS_SHIPPED_WITHOUT_SHIPMENT", "SHIPMENT_NOT_REFLECTED_IN_OMS", "DELIVERY_BEFORE_SHIPMENT",
+    "SHIPPED_QTY_MISMATCH", "SHIPPED_NOT_INVOICED", "INVOICE_AMOUNT_MISMATCH",
+    "REFUND_WITHOUT_CREDIT_NOTE", "AR_OVERDUE",
+)
+DOCUMENT_KEYED_TYPES: tuple[str, ...] = ("ORPHAN_PAYMENT", "UNAPPLIED_CASH")
+
+
+def _sql_list(values) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+# Winning versions of raw rows ("later" = export date, file name in byte order, position).
+_LATER_WINS = "row_number() over (partition by {key} order by _export_date desc, _file_path desc, _record_no desc)"
+
+WINNING_GATEWAY = f"""
+    select *, {_LATER_WINS.format(key="txn_id")} as _rn from raw.payments_gateway_transactions
+"""
+WINNING_BANK = f"""
+    select *, {_LATER_WINS.format(key='"交易流水号"')} as _rn from raw.payments_bank_statement_lines
+"""
+WINNING_INVOICES = f"""
+    select *, {_LATER_WINS.format(key='"InvoiceId"')} as _rn from raw.erp_invoices
+"""
+
+
+def _spec(id: str, suite: str, table: str, description: str, query: str) -> ExpectationSpec:
+    return ExpectationSpec(id=id, suite=suite, kind="integrity", table=table, severity="error",
+                           description=description, query=query.strip())
+
+
+# ---------------------------------------------------------------- ingest bookkeeping
+_S_INGEST = "integrity.ingest"
+_T_FILES = "ingest.files"
+
+_raw_counts = "\n        union all ".join(
+    f"select _file_path as file_path, count(*) as n from {table} group by _file_path"
+    for table in RAW_RECORD_TABLES.values()
+)
+
+INGEST = SuiteSpec(
+    name=_S_INGEST, kind="integrity", table=_T_FILES, expectations=(
+        _spec("ingest_file_accounting_identity", _S_INGEST, _T_FILES,
+              "Per delivered file: records_read = records_loaded + records_quarantined + repeats_skipped "
+              "(nothing landed is lost).",
+              """
+select file_path as key, records_read, records_loaded, records_quarantined, repeats_skipped
+from {batch}
+where records_read is null or records_loaded is null or records_quarantined is null
+   or repeats_skipped is null
+   or records_read <> records_loaded + records_quarantined + repeats_skipped
+order by key
+"""),
+        _spec("ingest_file_path_unique", _S_INGEST, _T_FILES,
+              "ingest.files holds one row per delivered file path.",
+              """
+select coalesce(file_path, '<null>') as key, count(*) as rows_for_path
+from {batch}
+group by file_path
+having count(*) > 1 or file_path is null
+order by key
+"""),
+        _spec("ingest_raw_records_tie_loaded", _S_INGEST, _T_FILES,
+              "Per file, the raw table holds exactly records_loaded records (raw ties to the accounting).",
+              f"""
+with raw_counts as (
+        {_raw_counts}
+), files as (
+    select file_path, coalesce(records_loaded, 0) as n from {{batch}}
+)
+select coalesce(f.file_path, r.file_path) as key, f.n as records_loaded, r.n as raw_records
+from files f full join raw_counts r on f.file_path = r.file_path
+where coalesce(f.n, 0) <> coalesce(r.n, 0)
+order by key
+"""),
+        _spec("ingest_rejects_tie_quarantined", _S_INGEST, _T_FILES,
+              "Per file, ingest.rejects holds exactly records_quarantined rows (every quarantined record has its reason).",
+              """
+with rejects as (
+    select file_path, count(*) as n from ingest.rejects group by file_path
+), files as (
+    select file_path, coalesce(records_quarantined, 0) as n from {batch}
+)
+select coalesce(f.file_path, r.file_path) as key, f.n as records_quarantined, r.n as reject_rows
+from files f full join rejects r on f.file_path = r.file_path
+where coalesce(f.n, 0) <> coalesce(r.n, 0)
+order by key
+"""),
+        _spec("source_freshness", _S_INGEST, _T_FILES,
+              "Every source has loaded data no older than ${freshness_days} days before as_of (${as_of_text}).",
+              f"""
+with expected(source) as (
+    values {", ".join(f"('{s}')" for s in RAW_RECORD_TABLES)}
+), latest as (
+    select source, max(export_date) as latest_date
+    from {{batch}}
+    where status = 'loaded' and records_loaded > 0 and source <> 'reference/fx_rates'
+    group by source
+    union all
+    select 'reference/fx_rates', max(try_cast("date" as date)) from raw.reference_fx_rates
+)
+select e.source as key, max(l.latest_date) as latest_date, ${{as_of}} as as_of
+from expected e left join latest l on l.source = e.source
+group by e.source
+having max(l.latest_date) is null
+    or date_diff('day', max(l.latest_date), cast(${{as_of}} as date)) > ${{freshness_days}}
+order by key
+"""),
+    ),
+)
+
+# ---------------------------------------------------------------- ledger_entries
+_S_LEDGER = "integrity.ledger_entries"
+_T_LEDGER = "marts.ledger_entries"
+_KNOWN_ORDERS = "(select order_id from marts.order_ledger)"
+
+LEDGER = SuiteSpec(
+    name=_S_LEDGER, kind="integrity", table=_T_LEDGER, expectations=(
+        _spec("ledger_entries_key_unique", _S_LEDGER, _T_LEDGER,
+              "(entry_id, line_no) identifies one posting line.",
+              """
+select coalesce(cast(entry_id as varchar), '<null>') || '#' || coalesce(cast(line_no as varchar), '<null>') as key,
+       count(*) as rows_for_key
+from {batch}
+group by entry_id, line_no
+having count(*) > 1 or entry_id is null or line_no is null
+order by key
+"""),
+        _spec("ledger_entry_balances", _S_LEDGER, _T_LEDGER,
+              "Every entry balances: sum(debit) = sum(credit) per entry_id, in currency and in CNY.",
+              """
+select cast(entry_id as varchar) as key,
+       sum(debit) as debit, sum(credit) as credit, sum(debit_cny) as debit_cny, sum(credit_cny) as credit_cny
+from {batch}
+group by entry_id
+having sum(coalesce(debit, 0)) <> sum(coalesce(credit, 0))
+    or sum(coalesce(debit_cny, 0)) <> sum(coalesce(credit_cny, 0))
+order by key
+"""),
+        _spec("journal_balances", _S_LEDGER, _T_LEDGER,
+              "The journal as a whole balances, per currency and in CNY.",
+              """
+select 'currency ' || coalesce(currency, '<null>') as key, sum(debit) as debit, sum(credit) as credit
+from {batch}
+group by currency
+having sum(coalesce(debit, 0)) <> sum(coalesce(credit, 0))
+union all
+select 'CNY total' as key, sum(debit_cny), sum(credit_cny)
+from {batch}
+having sum(coalesce(debit_cny, 0)) <> sum(coalesce(credit_cny, 0))
+order by key
+"""),
+        _spec("journal_captures_tie_gateway", _S_LEDGER, _T_LEDGER,
+              "Per currency, succeeded gateway captures of known orders (winning rows) = 1100 debits of those orders.",
+              f"""
+with g as ({WINNING_GATEWAY}),
+captures as (
+    select currency, sum(cast(amount as decimal(18, 2))) as amount
+    from g
+    where _rn = 1 and status = 'succeeded' and txn_type = 'capture' and order_id in {_KNOWN_ORDERS}
+    group by currency
+), journal as (
+    select currency, sum(debit) as amount
+    from {{batch}}
+    where account like '1100%' and debit > 0 and order_id in {_KNOWN_ORDERS}
+    group by currency
+)
+select 'captures ' || coalesce(c.currency, j.currency) as key,
+       c.amount as gateway_captured, j.amount as journal_1100_debit
+from captures c full join journal j on c.currency = j.currency
+where coalesce(c.amount, 0) <> coalesce(j.amount, 0)
+order by key
+"""),
+        _spec("journal_bank_credits_tie_bank", _S_LEDGER, _T_LEDGER,
+              "Per currency, bank credit lines (winning rows) = 1110 debits (matched and unapplied).",
+              f"""
+with b as ({WINNING_BANK}),
+credits as (
+    select "币种" as currency, sum(cast(replace("收入金额", ',', '') as decimal(18, 2))) as amount
+    from b
+    where _rn = 1 and coalesce(trim("收入金额"), '') <> ''
+    group by 1
+), journal as (
+    select currency, sum(debit) as amount from {{batch}} where account like '1110%' group by currency
+)
+select 'bank ' || coalesce(c.currency, j.currency) as key,
+       c.amount as bank_credits, j.amount as journal_1110_debit
+from credits c full join journal j on c.currency = j.currency
+where coalesce(c.amount, 0) <> coalesce(j.amount, 0)
+order by key
+"""),
+        _spec("journal_invoices_tie_erp", _S_LEDGER, _T_LEDGER,
+              "Per currency, gross of issued invoice lines of known orders = 1200 postings from the ERP "
+              "(normal: debit, credit notes: credit).",
+              f"""
+with inv as ({WINNING_INVOICES}),
+lines as (
+    select i."Currency" as currency, i."Type" as type,
+           cast(l."NetAmount" as decimal(18, 2)) + cast(l."TaxAmount" as decimal(18, 2)) as gross
+    from inv i
+    join raw.erp_invoice_lines l
+      on l."InvoiceId" = i."InvoiceId" and l._file_path = i._file_path and l._record_no = i._record_no
+    where i._rn = 1 and i."Status" = 'issued' and l."OrderId" in {_KNOWN_ORDERS}
+), erp as (
+    select currency,
+           sum(case when type = 'normal' then gross else 0 end) as normal_gross,
+           -sum(case when type = 'credit_note' then gross else 0 end) as credit_note_gross
+    from lines group by currency
+), journal as (
+    select currency, sum(debit) as ar_debit, sum(credit) as ar_credit
+    from {{batch}}
+    where account like '1200%' and lower(source_system) = 'erp' and order_id in {_KNOWN_ORDERS}
+    group by currency
+)
+select 'invoices ' || coalesce(e.currency, j.currency) as key,
+       e.normal_gross, j.ar_debit, e.credit_note_gross, j.ar_credit
+from erp e full join journal j on e.currency = j.currency
+where coalesce(e.normal_gross, 0) <> coalesce(j.ar_debit, 0)
+   or coalesce(e.credit_note_gross, 0) <> coalesce(j.ar_credit, 0)
+order by key
+"""),
+    ),
+)
+
+# ---------------------------------------------------------------- order_ledger
+_S_ORDERS = "integrity.order_ledger"
+_T_ORDERS = "marts.order_ledger"
+
+ORDER_LEDGER = SuiteSpec(
+    name=_S_ORDERS, kind="integrity", table=_T_ORDERS, expectations=(
+        _spec("order_ledger_order_id_unique", _S_ORDERS, _T_ORDERS,
+              "order_ledger has one row per order_id (not null).",
+              """
+select coalesce(order_id, '<null>') as key, count(*) as rows_for_order
+from {batch}
+group by order_id
+having count(*) > 1 or order_id is null
+order by key
+"""),
+        _spec("order_ledger_ties_oms_orders", _S_ORDERS, _T_ORDERS,
+              "The distinct orders loaded from the OMS (winning snapshots) are exactly the order_ledger rows.",
+              """
+with oms as (
+    select distinct order_id from raw.oms_orders where coalesce(order_id, '') <> ''
+), ledger as (
+    select distinct order_id from {batch}
+)
+select coalesce(o.order_id, l.order_id) as key,
+       o.order_id is not null as in_oms, l.order_id is not null as in_order_ledger
+from oms o full join ledger l on o.order_id = l.order_id
+where o.order_id is null or l.order_id is null
+order by key
+"""),
+        _spec("order_ledger_amount_formulas", _S_ORDERS, _T_ORDERS,
+              "ar_outstanding = invoiced_amount - net_paid_amount and net_paid = captured + bank_received - refunded.",
+              """
+select order_id as key, invoiced_amount, net_paid_amount, ar_outstanding,
+       captured_amount, bank_received_amount, refunded_amount
+from {batch}
+where ar_outstanding is distinct from invoiced_amount - net_paid_amount
+   or net_paid_amount is distinct from captured_amount + bank_received_amount - refunded_amount
+order by key
+"""),
+        _spec("ar_ties_journal", _S_ORDERS, _T_ORDERS,
+              "Per order, the 1200 accounts_receivable balance in the journal (debit - credit) = ar_outstanding.",
+              """
+with journal as (
+    select order_id, sum(coalesce(debit, 0)) - sum(coalesce(credit, 0)) as ar
+    from marts.ledger_entries
+    where account like '1200%' and order_id is not null
+    group by order_id
+)
+select coalesce(o.order_id, j.order_id) as key, o.ar_outstanding, j.ar as journal_1200_balance
+from {batch} o full join journal j on o.order_id = j.order_id
+where coalesce(o.ar_outstanding, 0) <> coalesce(j.ar, 0)
+   or (o.order_id is not null and o.ar_outstanding is null)
+order by key
+"""),
+        _spec("order_ledger_exception_count_ties", _S_ORDERS, _T_ORDERS,
+              "exception_count = the order's rows in reconciliation_exceptions; is_reconciled only without exceptions.",
+              """
+with ex as (
+    select order_id, count(*) as n from marts.reconciliation_exceptions
+    where order_id is not null group by order_id
+)
+select o.order_id as key, o.exception_count, coalesce(ex.n, 0) as exception_rows, o.is_reconciled
+from {batch} o left join ex on ex.order_id = o.order_id
+where o.exception_count is distinct from coalesce(ex.n, 0)
+   or (coalesce(ex.n, 0) > 0 and o.is_reconciled)
+order by key
+"""),
+    ),
+)
+
+# ---------------------------------------------------------------- reconciliation_exceptions
+_S_EXC = "integrity.reconciliation_exceptions"
+_T_EXC = "marts.reconciliation_exceptions"
+
+EXCEPTIONS = SuiteSpec(
+    name=_S_EXC, kind="integrity", table=_T_EXC, expectations=(
+        _spec("exceptions_key_unique", _S_EXC, _T_EXC,
+              "One row per (exception_type, coalesce(order_id, document_id)).",
+              """
+select coalesce(exception_type, '<null>') || ':' || coalesce(order_id, document_id, '<null>') as key,
+       count(*) as rows_for_key
+from {batch}
+group by all
+having count(*) > 1
+order by key
+"""),
+        _spec("exceptions_id_unique", _S_EXC, _T_EXC,
+              "exception_id is unique and not null.",
+              """
+select coalesce(cast(exception_id as varchar), '<null>') as key, count(*) as rows_for_id
+from {batch}
+group by exception_id
+having count(*) > 1 or exception_id is null
+order by key
+"""),
+        _spec("exceptions_have_required_key", _S_EXC, _T_EXC,
+              "Every row has a known type and the key its type requires: order_id for order-keyed types; "
+              "document_id with a null order_id for ORPHAN_PAYMENT and UNAPPLIED_CASH.",
+              f"""
+select coalesce(exception_type, '<null>') || ':' || coalesce(order_id, document_id, '<null>') as key,
+       exception_id, exception_type, order_id, document_id
+from {{batch}}
+where exception_type is null
+   or exception_type not in ({_sql_list(ORDER_KEYED_TYPES + DOCUMENT_KEYED_TYPES)})
+   or (exception_type in ({_sql_list(DOCUMENT_KEYED_TYPES)})
+       and (coalesce(document_id, '') = '' or order_id is not null))
+   or (exception_type in ({_sql_list(ORDER_KEYED_TYPES)}) and coalesce(order_id, '') = '')
+order by key
+"""),
+        _spec("exceptions_reference_orders", _S_EXC, _T_EXC,
+              "Every order-keyed exception names an order of order_ledger.",
+              f"""
+select exception_type || ':' || order_id as key, exception_id
+from {{batch}}
+where order_id is not null and order_id not in {_KNOWN_ORDERS}
+order by key
+"""),
+    ),
+)
+
+# ---------------------------------------------------------------- order_state_timeline
+_S_TL = "integrity.order_state_timeline"
+_T_TL = "marts.order_state_timeline"
+
+TIMELINE = SuiteSpec(
+    name=_S_TL, kind="integrity", table=_T_TL, expectations=(
+        _spec("timeline_intervals_ordered", _S_TL, _T_TL,
+              "Every interval has entered_at <= exited_at; exited_at is null exactly when is_current.",
+              """
+select coalesce(order_id, '<null>') || ' ' || coalesce(state, '<null>') || ' ' || coalesce(cast(entered_at as varchar), '<null>') as key,
+       entered_at, exited_at, is_current
+from {batch}
+where order_id is null or entered_at is null
+   or exited_at < entered_at
+   or is_current is distinct from (exited_at is null)
+order by key
+"""),
+        _spec("timeline_intervals_no_overlap", _S_TL, _T_TL,
+              "Per order, intervals do not overlap and at most the last one is open.",
+              """
+with t as (
+    select order_id, entered_at, exited_at,
+           lead(entered_at) over (partition by order_id order by entered_at, exited_at nulls last) as next_entered_at
+    from {batch}
+)
+select distinct order_id as key
+from t
+where next_entered_at is not null and (exited_at is null or next_entered_at < exited_at)
+order by key
+"""),
+    ),
+)
+
+INTEGRITY_SUITES: tuple[SuiteSpec, ...] = (INGEST, LEDGER, ORDER_LEDGER, EXCEPTIONS, TIMELINE)
