@@ -77,7 +77,7 @@
     {%- endif -%}
     {%- set parsed = modules.datetime.datetime.fromisoformat(value.replace('Z', '+00:00').replace('z', '+00:00')) -%}
     {%- if parsed.tzinfo is not none -%}
-        {%- set parsed = parsed.astimezone(modules.datetime.timezone.utc).replace(tzinfo=none) -%}
+        {%- set parsed = parsed.astimezone(modules.pytz.utc).replace(tzinfo=none) -%}
     {%- endif -%}
     {{ return("cast('" ~ parsed.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as timestamp)") }}
 {%- endmacro %}
