@@ -196,6 +196,27 @@ from captures c full join journal j on c.currency = j.currency
 where coalesce(c.amount, 0) <> coalesce(j.amount, 0)
 order by key
 """),
+        _spec("journal_captures_tie_staging", _S_LEDGER, _T_LEDGER,
+              "Per currency, succeeded captures of known orders in staging (stg_payments__gateway_transactions) "
+              "= 1100 debits of those orders.",
+              f"""
+with captures as (
+    select currency, sum(amount) as amount
+    from staging.stg_payments__gateway_transactions
+    where status = 'succeeded' and txn_type = 'capture' and order_id in {_KNOWN_ORDERS}
+    group by currency
+), journal as (
+    select currency, sum(debit) as amount
+    from {{batch}}
+    where account like '1100%' and debit > 0 and order_id in {_KNOWN_ORDERS}
+    group by currency
+)
+select 'captures ' || coalesce(c.currency, j.currency) as key,
+       c.amount as staging_captured, j.amount as journal_1100_debit
+from captures c full join journal j on c.currency = j.currency
+where coalesce(c.amount, 0) <> coalesce(j.amount, 0)
+order by key
+"""),
         _spec("journal_bank_credits_tie_bank", _S_LEDGER, _T_LEDGER,
               "Per currency, bank credit lines (winning rows) = 1110 debits (matched and unapplied).",
               f"""
@@ -274,6 +295,20 @@ select coalesce(o.order_id, l.order_id) as key,
        o.order_id is not null as in_oms, l.order_id is not null as in_order_ledger
 from oms o full join ledger l on o.order_id = l.order_id
 where o.order_id is null or l.order_id is null
+order by key
+"""),
+        _spec("order_ledger_ties_staging_orders", _S_ORDERS, _T_ORDERS,
+              "The distinct winning orders of staging (stg_oms__orders) are exactly the order_ledger rows.",
+              """
+with stg as (
+    select distinct order_id from staging.stg_oms__orders
+), ledger as (
+    select distinct order_id from {batch}
+)
+select coalesce(s.order_id, l.order_id) as key,
+       s.order_id is not null as in_staging, l.order_id is not null as in_order_ledger
+from stg s full join ledger l on s.order_id = l.order_id
+where s.order_id is null or l.order_id is null
 order by key
 """),
         _spec("order_ledger_amount_formulas", _S_ORDERS, _T_ORDERS,

@@ -44,7 +44,7 @@ from expectations.model import (
 )
 from expectations.suites import build_suites
 
-__all__ = ["run_suites", "blocking_failures", "resolve_as_of", "warehouse_connection"]
+__all__ = ["run_suites", "run_suite_specs", "blocking_failures", "resolve_as_of", "warehouse_connection"]
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +182,15 @@ def _context(fresh: bool):
     return _shared_context
 
 
+def _clear_previous_site(docs_dir: Path) -> None:
+    """Remove the pages of an earlier run (only from a folder that holds a Data Docs site)."""
+    import shutil
+
+    if (docs_dir / "index.html").is_file():
+        for sub in ("validations", "expectations"):
+            shutil.rmtree(docs_dir / sub, ignore_errors=True)
+
+
 def _ge_severity(spec: ExpectationSpec) -> str:
     return "critical" if spec.severity == "error" else "warning"
 
@@ -211,6 +220,7 @@ def _run_ge(con: duckdb.DuckDBPyConnection, suites: list[SuiteSpec], docs_dir: P
     run_no = next(_RUN_COUNTER)
     context = _context(fresh=docs_dir is not None)
     if docs_dir is not None:
+        _clear_previous_site(docs_dir)
         docs_dir.mkdir(parents=True, exist_ok=True)
         context.add_data_docs_site(
             site_name="o2c",
@@ -367,6 +377,16 @@ def run_suites(
             for spec in suite.expectations:
                 ordered.append(results.get(spec.id) or _failed(spec, "no result from Great Expectations"))
         return ordered
+
+
+def run_suite_specs(con: duckdb.DuckDBPyConnection, suites: list[SuiteSpec],
+                    docs_dir: str | os.PathLike | None = None) -> list[ExpectationResult]:
+    """Run already-built SuiteSpecs (settings substituted) on an open connection. For tests and
+    ad-hoc suites; `run_suites` is the normal entry point."""
+    with _GX_LOCK:
+        results = _run_ge(con, list(suites), Path(docs_dir) if docs_dir else None)
+    return [results.get(e.id) or _failed(e, "no result from Great Expectations")
+            for s in suites for e in s.expectations]
 
 
 def as_of_for(warehouse: str | os.PathLike | None = None, *, con=None,
