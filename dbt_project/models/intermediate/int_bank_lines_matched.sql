@@ -55,7 +55,7 @@ counterparty_candidates as (
     from credit_lines
     inner join orders
         on orders.payment_terms = 'net30'
-        and orders.customer_name = credit_lines.counterparty_name
+        and trim(orders.customer_name) = credit_lines.counterparty_name
         and orders.currency = credit_lines.currency
         and abs(orders.order_total - credit_lines.credit_amount) <= {{ var('amount_tolerance') }}
     where credit_lines.bank_line_id not in (select bank_line_id from remark_matches)

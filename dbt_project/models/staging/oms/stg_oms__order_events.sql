@@ -1,4 +1,5 @@
--- one row per OMS event_id (a repeated event_id is the same event delivered again: the later record is kept)
+-- one row per OMS event_id: a repeated event_id is the same event delivered again, so the first delivery
+-- (earliest export date, file, record) is kept and later copies are ignored
 with source as (
     select * from {{ source('raw', 'oms_order_events') }}
 ),
@@ -26,7 +27,7 @@ ranked as (
         renamed.*,
         row_number() over (
             partition by event_id
-            order by _export_date desc, _file_path desc, _record_no desc
+            order by _export_date, _file_path, _record_no
         ) as version_rank
     from renamed
 ),
