@@ -19,7 +19,7 @@ bank_lines as (
 ),
 
 orders as (
-    select order_id from {{ ref('int_orders_totaled') }}
+    select order_id, currency from {{ ref('int_orders_totaled') }}
 ),
 
 issued_invoice_lines as (
@@ -28,7 +28,10 @@ issued_invoice_lines as (
         invoices.invoice_type,
         invoices.invoice_id,
         invoices.issued_at,
-        invoices.currency,
+        -- exceptions.md compares invoice amounts with order_total in the order currency, with no conversion:
+        -- a line of an OMS order is posted in the order's currency (a merged invoice may carry another
+        -- header Currency); lines of unknown orders keep the invoice's currency
+        coalesce(orders.currency, invoices.currency) as currency,
         orders.order_id,
         invoice_lines.net_amount,
         invoice_lines.tax_amount,

@@ -86,7 +86,7 @@ final as (
                     and abs(enriched.invoiced_amount) <= {{ var('amount_tolerance') }}
                     and abs(enriched.net_paid_amount) <= {{ var('amount_tolerance') }})
                 or (not enriched.is_cancelled
-                    and abs(enriched.invoiced_amount - enriched.order_total) <= {{ var('amount_tolerance') }}
+                    and abs(enriched.invoiced_normal_amount - enriched.order_total) <= {{ var('amount_tolerance') }}
                     and abs(enriched.net_paid_amount - enriched.invoiced_amount) <= {{ var('amount_tolerance') }})
             ) as is_reconciled
     from enriched
