@@ -63,7 +63,8 @@ def _rule(exception_type: str, expectation_id: str, description: str, severity: 
         description=f"{description} (failing rows: {exception_type} exceptions)",
         exception_type=exception_type,
         query=f"""
-select coalesce(order_id, document_id) as key, exception_id, amount_at_risk
+select coalesce(order_id, document_id) as key, cast(exception_id as varchar) as exception_id,
+       cast(amount_at_risk as varchar) as amount_at_risk
 from {{batch}}
 where exception_type = '{exception_type}'
 order by key
@@ -77,7 +78,7 @@ STALE_UNAPPLIED_CASH = ExpectationSpec(
     exception_type="UNAPPLIED_CASH",
     query=f"""
 with b as ({WINNING_BANK})
-select e.document_id as key, b."交易日期" as value_date, e.amount_at_risk
+select e.document_id as key, b."交易日期" as value_date, cast(e.amount_at_risk as varchar) as amount_at_risk
 from {{batch}} e
 join b on b._rn = 1 and b."交易流水号" = e.document_id
 where e.exception_type = 'UNAPPLIED_CASH'

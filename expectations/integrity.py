@@ -236,17 +236,19 @@ where coalesce(c.amount, 0) <> coalesce(j.amount, 0)
 order by key
 """),
         _spec("journal_invoices_tie_erp", _S_LEDGER, _T_LEDGER,
-              "Per currency, gross of issued invoice lines of known orders = 1200 postings from the ERP "
-              "(normal: debit, credit notes: credit).",
+              "Per currency (the order's), gross of issued invoice lines of known orders = 1200 postings "
+              "from the ERP (normal: debit, credit notes: credit).",
               f"""
 with inv as ({WINNING_INVOICES}),
 lines as (
-    select i."Currency" as currency, i."Type" as type,
+    -- a line is posted in its order's currency (a merged invoice may carry another header currency)
+    select o.currency, i."Type" as type,
            cast(l."NetAmount" as decimal(18, 2)) + cast(l."TaxAmount" as decimal(18, 2)) as gross
     from inv i
     join raw.erp_invoice_lines l
       on l."InvoiceId" = i."InvoiceId" and l._file_path = i._file_path and l._record_no = i._record_no
-    where i._rn = 1 and i."Status" = 'issued' and l."OrderId" in {_KNOWN_ORDERS}
+    join marts.order_ledger o on o.order_id = l."OrderId"
+    where i._rn = 1 and i."Status" = 'issued'
 ), erp as (
     select currency,
            sum(case when type = 'normal' then gross else 0 end) as normal_gross,
@@ -322,13 +324,16 @@ where ar_outstanding is distinct from invoiced_amount - net_paid_amount
 order by key
 """),
         _spec("ar_ties_journal", _S_ORDERS, _T_ORDERS,
-              "Per order, the 1200 accounts_receivable balance in the journal (debit - credit) = ar_outstanding.",
+              "Per order, the 1200 accounts_receivable balance in the journal (debit - credit, in the order's "
+              "currency) = ar_outstanding.",
               """
 with journal as (
-    select order_id, sum(coalesce(debit, 0)) - sum(coalesce(credit, 0)) as ar
-    from marts.ledger_entries
-    where account like '1200%' and order_id is not null
-    group by order_id
+    -- postings in another currency than the order's (CURRENCY_MISMATCH) are outside ar_outstanding
+    select e.order_id, sum(coalesce(e.debit, 0)) - sum(coalesce(e.credit, 0)) as ar
+    from marts.ledger_entries e
+    join {batch} o on o.order_id = e.order_id and o.currency = e.currency
+    where e.account like '1200%'
+    group by e.order_id
 )
 select coalesce(o.order_id, j.order_id) as key, o.ar_outstanding, j.ar as journal_1200_balance
 from {batch} o full join journal j on o.order_id = j.order_id

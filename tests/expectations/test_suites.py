@@ -150,24 +150,24 @@ def test_mutation_trips_exactly_its_expectation(warehouse, default_settings, exp
 def test_consistency_counts_exception_rows_by_type(warehouse, default_settings):
     execute(warehouse, """
         insert into marts.reconciliation_exceptions values
-          ('X1', 'SHIPPED_NOT_INVOICED', 'SO3', NULL, TIMESTAMP '2026-11-03 02:00:00', 'high', 50.00, '{}'),
-          ('X2', 'SHIPPED_NOT_INVOICED', 'SO1', NULL, TIMESTAMP '2026-11-03 02:00:00', 'high', 113.00, '{}'),
+          ('X1', 'DUPLICATE_PAYMENT', 'SO3', NULL, TIMESTAMP '2026-11-03 02:00:00', 'high', 50.00, '{}'),
+          ('X2', 'DUPLICATE_PAYMENT', 'SO1', NULL, TIMESTAMP '2026-11-03 02:00:00', 'high', 113.00, '{}'),
           ('X3', 'UNAPPLIED_CASH', NULL, 'B7', TIMESTAMP '2026-11-03 02:00:00', 'medium', 10.00, '{}'),
           ('X4', 'AR_OVERDUE', 'SO2', NULL, TIMESTAMP '2026-11-03 02:00:00', 'medium', 1130.00, '{}');
         update marts.order_ledger set exception_count = 1, is_reconciled = false;
     """)
     results = {r.expectation_id: r for r in run_suites(warehouse, ["consistency"], settings=default_settings)}
-    assert (results["shipped_orders_are_invoiced"].unexpected_count,
-            results["shipped_orders_are_invoiced"].sample_keys) == (2, ["SO1", "SO3"])
+    assert (results["no_duplicate_payments"].unexpected_count,
+            results["no_duplicate_payments"].sample_keys) == (2, ["SO1", "SO3"])
     assert (results["bank_receipts_are_applied"].unexpected_count,
             results["bank_receipts_are_applied"].sample_keys) == (1, ["B7"])
     assert results["no_overdue_receivables"].sample_keys == ["SO2"]
-    others = set(results) - {"shipped_orders_are_invoiced", "bank_receipts_are_applied", "no_overdue_receivables",
+    others = set(results) - {"no_duplicate_payments", "bank_receipts_are_applied", "no_overdue_receivables",
                              "stop_the_line"}
     assert all(results[i].success for i in others)
     # warn expectations are reported, not blocking
-    assert not results["shipped_orders_are_invoiced"].blocks_publishing
-    # 2 of 3 orders carry a high-severity exception (SHIPPED_NOT_INVOICED): stop the line
+    assert not results["no_duplicate_payments"].blocks_publishing
+    # 2 of 3 orders carry a high-severity exception (DUPLICATE_PAYMENT): stop the line
     stop = results["stop_the_line"]
     assert stop.blocks_publishing and stop.unexpected_count == 1
     assert stop.sample_keys[0].startswith("2 of 3 orders (66.67%)")
