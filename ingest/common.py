@@ -105,14 +105,19 @@ def value_ok_sql(kind: str, value: str, values: tuple[str, ...] = ()) -> str:
     raise ValueError(f"unknown field kind {kind!r}")
 
 
-def _is_blank(value: str) -> str:
-    return f"({value} IS NULL OR trim({value}, ' \t\r\n') = '')"
+def is_blank_sql(value: str) -> str:
+    return f"({value} IS NULL OR {_blank_text(value)})"
+
+
+def _blank_text(value: str) -> str:
+    """SQL: the text is empty or only whitespace (a regex: trim() scans long strings slowly)."""
+    return f"regexp_full_match({value}, '[ \\t\\r\\n]*')"
 
 
 def text_reason_sql(rule: Rule, value: str) -> str:
     """SQL CASE giving the reject reason of a text field (CSV cell, XML element), or NULL."""
     invalid = f"'invalid_value:{rule.name}'"
-    missing = f"WHEN {_is_blank(value)} THEN " + (f"'missing_field:{rule.name}'" if rule.required else "NULL")
+    missing = f"WHEN {is_blank_sql(value)} THEN " + (f"'missing_field:{rule.name}'" if rule.required else "NULL")
     return f"CASE {missing} WHEN NOT ({value_ok_sql(rule.kind, value, rule.values)}) THEN {invalid} END"
 
 
@@ -120,22 +125,28 @@ def text_reason_sql(rule: Rule, value: str) -> str:
 _JSON_INTEGER = "('UBIGINT', 'BIGINT')"
 
 
-def json_reason_sql(rule: Rule, json_value: str) -> str:
-    """SQL CASE giving the reject reason of one JSON value (a JSON-typed expression), or NULL.
+def json_reason_sql(rule: Rule, jtype: str, text: str) -> str:
+    """SQL CASE giving the reject reason of one JSON field, or NULL, from its JSON type name
+    (`jtype`, NULL when absent) and its text (`text`, the string value or the JSON text).
 
     Absent, `null` or empty string is missing; a value of the wrong JSON type is invalid (a JSON
     number where a decimal string is expected, a number where text is expected, ...).
     """
-    jtype = f"json_type({json_value})"
-    text = f"({json_value} ->> '$')"
     invalid = f"'invalid_value:{rule.name}'"
-    blank = f"({jtype} IS NULL OR {jtype} = 'NULL' OR ({jtype} = 'VARCHAR' AND trim({text}, ' \t\r\n') = ''))"
+    blank = f"({jtype} IS NULL OR {jtype} = 'NULL' OR ({jtype} = 'VARCHAR' AND {_blank_text(text)}))"
     missing = f"WHEN {blank} THEN " + (f"'missing_field:{rule.name}'" if rule.required else "NULL")
     wanted_type = f"{jtype} IN {_JSON_INTEGER}" if rule.kind == "int_pos" else f"{jtype} = 'VARCHAR'"
     return (
         f"CASE {missing} WHEN NOT ({wanted_type}) THEN {invalid} "
         f"WHEN NOT ({value_ok_sql(rule.kind, text, rule.values)}) THEN {invalid} END"
     )
+
+
+def json_fields_sql(json_text: str, names: Iterable[str]) -> tuple[str, str]:
+    """Two SQL lists over the fields of a JSON object, each built in a single parse:
+    their JSON type names (NULL when absent) and their texts (string value or JSON text)."""
+    paths = json_paths(names)
+    return f"json_type({json_text}, {paths})", f"json_extract_string({json_text}, {paths})"
 
 
 def first_reason_sql(reasons: Iterable[str]) -> str:
@@ -155,9 +166,16 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> i
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT u.n::INTEGER AS record_no, rtrim(u.line, chr(13)) AS raw_text
-            FROM read_text(?) AS t, unnest(string_split(t.content, chr(10))) WITH ORDINALITY AS u(line, n)
-            WHERE trim(u.line, ' ' || chr(9) || chr(13)) <> ''
+            SELECT n::INTEGER AS record_no,
+                   CASE WHEN ends_with(line, chr(13)) THEN line[:-2] ELSE line END AS raw_text
+            FROM (
+                -- unnest and generate_subscripts of one list are zipped: line i has number i.
+                -- (A lateral join on read_text would carry the whole file text into every row.)
+                SELECT unnest(lines) AS line, generate_subscripts(lines, 1) AS n
+                FROM (SELECT string_split(content, chr(10)) AS lines FROM read_text(?))
+            )
+            -- blank lines are not records (a regex fails fast on a long line; trim() does not)
+            WHERE NOT regexp_full_match(line, '[ \t\r]*')
             """,
             [str(path)],
         )
@@ -285,16 +303,16 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[
 
 def split_checked(con: duckdb.DuckDBPyConnection, checked: str, columns: tuple[str, ...], prefix: str) -> tuple[str, str]:
     """Split a checked temp table (record_no, raw_text, reason, <columns>) into the parent rows
-    (reason NULL) and the rejects. Returns the two temp table names."""
+    (reason NULL) and the rejects: two temp views (no copy). Returns their names."""
     select_columns = ", ".join(quote_ident(c) for c in columns)
     rows, rejects = f"{prefix}_rows", f"{prefix}_rejects"
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {rows} AS
+        f"""CREATE OR REPLACE TEMP VIEW {rows} AS
             SELECT {select_columns}, record_no AS _record_no, md5(raw_text) AS _record_hash
             FROM {checked} WHERE reason IS NULL"""
     )
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {rejects} AS
+        f"""CREATE OR REPLACE TEMP VIEW {rejects} AS
             SELECT record_no, reason, raw_text FROM {checked} WHERE reason IS NOT NULL"""
     )
     return rows, rejects
@@ -309,28 +327,32 @@ def load_json_lines_flat(con: duckdb.DuckDBPyConnection, path: Path, rules: tupl
                          raw_table: str, prefix: str) -> FileLoad:
     """Load a JSON Lines file of flat objects: one raw row per valid line.
 
-    Each line is parsed once (json_extract with a list of paths); a line that is not a JSON
-    object is malformed_record; otherwise the first failing field, in `rules` order, is the reason.
-    Fields not in `rules` are ignored.
+    Each line is parsed a few times in all, not once per field: json_valid, then the types and
+    the texts of every field as two lists. A line that is not a JSON object is malformed_record;
+    otherwise the first failing field, in `rules` order, is the reason. Fields not in `rules`
+    are ignored.
     """
     text_table = f"{prefix}_text"
     records = read_json_lines(con, path, text_table)
     names = [rule.name for rule in rules]
-    reasons = first_reason_sql(json_reason_sql(rule, f"v[{i + 1}]") for i, rule in enumerate(rules))
-    values = ", ".join(f"v[{i + 1}] ->> '$' AS {quote_ident(name)}" for i, name in enumerate(names))
+    types, texts = json_fields_sql("raw_text", names)
+    reasons = first_reason_sql(json_reason_sql(rule, f"t[{i}]", f"s[{i}]") for i, rule in enumerate(rules, start=1))
+    values = ", ".join(f"s[{i}] AS {quote_ident(name)}" for i, name in enumerate(names, start=1))
     checked = f"{prefix}_checked"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {checked} AS
             WITH parsed AS (
-                SELECT record_no, raw_text,
-                       CASE WHEN json_valid(raw_text) AND json_type(raw_text) = 'OBJECT'
-                            THEN json_extract(raw_text, {json_paths(names)}) END AS v
+                SELECT record_no, raw_text, coalesce(try(json_type(raw_text)) = 'OBJECT', false) AS is_object
                 FROM {text_table}
+            ), fields AS (
+                SELECT record_no, raw_text, is_object,
+                       CASE WHEN is_object THEN {types} END AS t, CASE WHEN is_object THEN {texts} END AS s
+                FROM parsed
             )
             SELECT record_no, raw_text,
-                   CASE WHEN v IS NULL THEN 'malformed_record' ELSE {reasons} END AS reason,
+                   CASE WHEN NOT is_object THEN 'malformed_record' ELSE {reasons} END AS reason,
                    {values}
-            FROM parsed"""
+            FROM fields"""
     )
     rows, rejects = split_checked(con, checked, tuple(names), prefix)
     return FileLoad(records, {raw_table: rows}, rejects, [text_table, checked, rows, rejects])
@@ -360,3 +382,11 @@ def load_csv_flat(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, rul
     )
     rows, rejects = split_checked(con, checked, columns, prefix)
     return FileLoad(records, {raw_table: rows}, rejects, [text_table, checked, rows, rejects])
+
+
+def drop_temp_objects(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
+    """Drop a loader's temp tables and views (views first: they read the tables)."""
+    views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
+    names = list(names)
+    for name in [n for n in names if n in views] + [n for n in names if n not in views]:
+        con.execute(f"DROP {'VIEW' if name in views else 'TABLE'} IF EXISTS {name}")

@@ -18,7 +18,7 @@ from typing import Callable
 import duckdb
 
 from ingest import accounting, erp, oms, payments, reference, wms
-from ingest.common import FileLoad, MalformedFile, ensure_raw_table, quote_ident
+from ingest.common import FileLoad, MalformedFile, drop_temp_objects, ensure_raw_table, quote_ident
 from ingest.settings import SOURCES
 
 Loader = Callable[[duckdb.DuckDBPyConnection, Path], FileLoad]
@@ -169,7 +169,7 @@ def _persist(con: duckdb.DuckDBPyConnection, source: str, load: FileLoad, lineag
         con.execute(
             f"""INSERT INTO raw.{table}
                 SELECT {columns}, ?, ?, ?, ?::DATE, t._record_no, ?, k._record_hash, ?::TIMESTAMP
-                FROM {rows} AS t JOIN _ingest_keep AS k USING (_record_no) ORDER BY t._record_no""",
+                FROM {rows} AS t JOIN _ingest_keep AS k USING (_record_no)""",
             lineage,
         )
     valid = con.execute(f"SELECT count(*) FROM {parent_rows}").fetchone()[0]
@@ -224,8 +224,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str, 
         accounting.record_file(con, accounting.FileRecord(
             **record, records_read=load.records_read, records_loaded=loaded,
             records_quarantined=quarantined, repeats_skipped=skipped, status="loaded", duplicate_of=None))
-        for temp in load.temp_tables:
-            con.execute(f"DROP TABLE IF EXISTS {temp}")
+        drop_temp_objects(con, load.temp_tables)
         con.execute("COMMIT")
     except MalformedFile as exc:
         # Nothing of an unreadable file is kept but its one reject row and its accounting.

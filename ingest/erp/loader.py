@@ -21,7 +21,7 @@ import pandas as pd
 from lxml import etree
 
 from ingest.common import (
-    AMOUNT_RE, SIGNED_AMOUNT_RE, FileLoad, MalformedFile, Rule, first_reason_sql, quote_ident, sql_str,
+    AMOUNT_RE, SIGNED_AMOUNT_RE, FileLoad, MalformedFile, Rule, first_reason_sql, is_blank_sql, quote_ident, sql_str,
     split_checked, text_reason_sql,
 )
 
@@ -135,7 +135,7 @@ def _amount_reason(column: str) -> str:
     """Reason for a line amount, by the sign rule of the invoice's Type (column `Type` in scope)."""
     value = quote_ident(column)
     return (
-        f"CASE WHEN {value} IS NULL OR trim({value}, ' \t\r\n') = '' THEN 'missing_field:{column}' "
+        f"CASE WHEN {is_blank_sql(value)} THEN 'missing_field:{column}' "
         f"WHEN \"Type\" = 'credit_note' AND NOT (regexp_full_match({value}, {sql_str(SIGNED_AMOUNT_RE)}) "
         f"     AND try_cast({value} AS DECIMAL(18,2)) <= 0) THEN 'invalid_value:{column}' "
         f"WHEN \"Type\" <> 'credit_note' AND NOT regexp_full_match({value}, {sql_str(AMOUNT_RE)}) "
@@ -163,10 +163,10 @@ def load_invoices(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
     for rule in INVOICE_RULES:
         column = quote_ident(rule.name)
         if rule.name == "InvoiceNo":
-            reasons.append(f"CASE WHEN {column} IS NULL OR trim({column}, ' \t\r\n') = '' THEN 'missing_field:InvoiceNo' "
+            reasons.append(f"CASE WHEN {is_blank_sql(column)} THEN 'missing_field:InvoiceNo' "
                            f"WHEN NOT regexp_full_match({column}, '\\d{{20}}') THEN 'invalid_value:InvoiceNo' END")
         elif rule.name == "OriginalInvoiceId":
-            reasons.append(f"CASE WHEN \"Type\" = 'credit_note' AND ({column} IS NULL OR trim({column}, ' \t\r\n') = '') "
+            reasons.append(f"CASE WHEN \"Type\" = 'credit_note' AND {is_blank_sql(column)} "
                            f"THEN 'missing_field:OriginalInvoiceId' END")
         else:
             reasons.append(text_reason_sql(rule, column))

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.common import (
-    FileLoad, Rule, first_reason_sql, json_paths, json_reason_sql, load_json_lines_flat,
+    FileLoad, Rule, first_reason_sql, json_fields_sql, json_reason_sql, load_json_lines_flat,
     quote_ident, read_json_lines, split_checked,
 )
 
@@ -73,62 +73,65 @@ def load_orders(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
     p = "_oms_orders"
     records = read_json_lines(con, path, f"{p}_text")
     lines_pos = ORDER_COLUMNS.index("lines") + 1
+    types, texts = json_fields_sql("raw_text", ORDER_COLUMNS)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_parsed AS
-            SELECT record_no, raw_text,
-                   CASE WHEN json_valid(raw_text) AND json_type(raw_text) = 'OBJECT'
-                        THEN json_extract(raw_text, {json_paths(ORDER_COLUMNS)}) END AS v
-            FROM {p}_text"""
+            WITH parsed AS (
+                SELECT record_no, raw_text, coalesce(try(json_type(raw_text)) = 'OBJECT', false) AS is_object
+                FROM {p}_text
+            )
+            SELECT record_no, raw_text, is_object,
+                   CASE WHEN is_object THEN {types} END AS t, CASE WHEN is_object THEN {texts} END AS s
+            FROM parsed"""
     )
-    # One row per element of a non-empty `lines` array, its fields extracted in one parse.
+    # One row per element of a `lines` array, its fields' types and texts extracted in one go.
+    element_types, element_texts = json_fields_sql("element", (rule.name for rule in LINE_RULES))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_elements AS
-            SELECT o.record_no, e.n::INTEGER AS position, e.element,
-                   json_extract(e.element, {json_paths(rule.name for rule in LINE_RULES)}) AS w
-            FROM {p}_parsed AS o,
-                 unnest(json_extract(o.v[{lines_pos}], '$[*]')) WITH ORDINALITY AS e(element, n)
-            WHERE json_type(o.v[{lines_pos}]) = 'ARRAY'"""
+            SELECT record_no, position::INTEGER AS position, json_type(element) AS element_type,
+                   {element_types} AS t, {element_texts} AS s
+            FROM (SELECT record_no, unnest(elements) AS element, generate_subscripts(elements, 1) AS position
+                  FROM (SELECT record_no, json_extract(s[{lines_pos}], '$[*]') AS elements
+                        FROM {p}_parsed WHERE t[{lines_pos}] = 'ARRAY'))"""
     )
-    element_reason = first_reason_sql(json_reason_sql(rule, f"w[{i + 1}]") for i, rule in enumerate(LINE_RULES))
+    element_reason = first_reason_sql(
+        json_reason_sql(rule, f"t[{i}]", f"s[{i}]") for i, rule in enumerate(LINE_RULES, start=1))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_line_reasons AS
             SELECT record_no, arg_min(reason, position) AS reason
             FROM (SELECT record_no, position,
-                         CASE WHEN json_type(element) <> 'OBJECT' THEN 'invalid_value:lines'
+                         CASE WHEN element_type <> 'OBJECT' THEN 'invalid_value:lines'
                               ELSE {element_reason} END AS reason
                   FROM {p}_elements)
             WHERE reason IS NOT NULL
             GROUP BY record_no"""
     )
-    lines_value = f"v[{lines_pos}]"
+    lines_type, lines_text = f"t[{lines_pos}]", f"s[{lines_pos}]"
     lines_reason = (
-        f"CASE WHEN json_type({lines_value}) IS NULL OR json_type({lines_value}) = 'NULL' THEN 'missing_field:lines' "
-        f"WHEN json_type({lines_value}) <> 'ARRAY' THEN 'invalid_value:lines' "
-        f"WHEN json_array_length({lines_value}) = 0 THEN 'missing_field:lines' "
+        f"CASE WHEN {lines_type} IS NULL OR {lines_type} = 'NULL' THEN 'missing_field:lines' "
+        f"WHEN {lines_type} <> 'ARRAY' THEN 'invalid_value:lines' "
+        f"WHEN {lines_text} = '[]' THEN 'missing_field:lines' "
         f"ELSE lr.reason END"
     )
     reasons = first_reason_sql(
-        lines_reason if rule.name == "lines" else json_reason_sql(rule, f"v[{i + 1}]")
-        for i, rule in enumerate(ORDER_RULES)
+        lines_reason if rule.name == "lines" else json_reason_sql(rule, f"t[{i}]", f"s[{i}]")
+        for i, rule in enumerate(ORDER_RULES, start=1)
     )
-    values = ", ".join(
-        (f"{lines_value}::VARCHAR" if name == "lines" else f"v[{i + 1}] ->> '$'") + f" AS {quote_ident(name)}"
-        for i, name in enumerate(ORDER_COLUMNS)
-    )
+    values = ", ".join(f"s[{i}] AS {quote_ident(name)}" for i, name in enumerate(ORDER_COLUMNS, start=1))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_checked AS
             SELECT o.record_no, o.raw_text,
-                   CASE WHEN o.v IS NULL THEN 'malformed_record' ELSE {reasons} END AS reason,
+                   CASE WHEN NOT o.is_object THEN 'malformed_record' ELSE {reasons} END AS reason,
                    {values}
             FROM {p}_parsed AS o LEFT JOIN {p}_line_reasons AS lr USING (record_no)"""
     )
     rows, rejects = split_checked(con, f"{p}_checked", ORDER_COLUMNS, p)
-    line_values = ", ".join(f"e.w[{i + 1}] ->> '$' AS {quote_ident(rule.name)}" for i, rule in enumerate(LINE_RULES))
+    line_values = ", ".join(f"e.s[{i}] AS {quote_ident(rule.name)}" for i, rule in enumerate(LINE_RULES, start=1))
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_line_rows AS
-            SELECT r.order_id, {line_values}, r._record_no
-            FROM {rows} AS r JOIN {p}_elements AS e ON e.record_no = r._record_no
-            ORDER BY r._record_no, e.position"""
+        f"""CREATE OR REPLACE TEMP VIEW {p}_line_rows AS
+            SELECT c.order_id, {line_values}, c.record_no AS _record_no
+            FROM {p}_checked AS c JOIN {p}_elements AS e USING (record_no)
+            WHERE c.reason IS NULL"""
     )
     temp = [f"{p}_{t}" for t in ("text", "parsed", "elements", "line_reasons", "checked", "line_rows")]
     return FileLoad(records, {"oms_orders": rows, "oms_order_lines": f"{p}_line_rows"}, rejects,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.common import FileLoad, Rule, load_csv_flat, quote_ident, text_reason_sql, value_ok_sql
+from ingest.common import FileLoad, Rule, is_blank_sql, load_csv_flat, quote_ident, text_reason_sql, value_ok_sql
 
 GATEWAY_RULES: tuple[Rule, ...] = (
     Rule("txn_id"),
@@ -55,7 +55,7 @@ def load_gateway_transactions(con: duckdb.DuckDBPyConnection, path: Path) -> Fil
 def _exactly_one_amount_sql() -> str:
     """Reason for 收入金额: both or neither amount present, or a bad credit amount."""
     credit, debit = quote_ident(CREDIT), quote_ident(DEBIT)
-    present = lambda column: f"({column} IS NOT NULL AND trim({column}, ' \t') <> '')"  # noqa: E731
+    present = lambda column: f"(NOT {is_blank_sql(column)})"  # noqa: E731
     return (
         f"CASE WHEN {present(credit)} = {present(debit)} THEN 'invalid_value:{CREDIT}' "
         f"WHEN {present(credit)} AND NOT ({value_ok_sql('bank_amount', credit)}) THEN 'invalid_value:{CREDIT}' END"

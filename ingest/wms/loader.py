@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.common import FileLoad, Rule, load_csv_flat, load_json_lines_flat, sql_str
+from ingest.common import FileLoad, Rule, is_blank_sql, load_csv_flat, load_json_lines_flat, sql_str
 
 # sku: anything but ':' and '|'; qty: a positive integer (leading zeros tolerated).
 ITEMS_RE = r"[^:|]+:0*[1-9]\d{0,8}(\|[^:|]+:0*[1-9]\d{0,8})*"
@@ -49,7 +49,7 @@ def load_shipments(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
     `sku:qty` (item_no = 1-based position).
     """
     items_reason = (
-        "CASE WHEN items IS NULL OR trim(items, ' \t') = '' THEN 'missing_field:items' "
+        f"CASE WHEN {is_blank_sql('items')} THEN 'missing_field:items' "
         f"WHEN NOT regexp_full_match(items, {sql_str(ITEMS_RE)}) THEN 'invalid_value:items' END"
     )
     load = load_csv_flat(con, path, "utf-8", SHIPMENT_RULES, "wms_shipments", "_wms_shipments",
