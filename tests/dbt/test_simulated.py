@@ -19,8 +19,8 @@ DAYS = int(os.environ.get("O2C_TEST_SIM_DAYS", "21"))
 SEED = int(os.environ.get("O2C_TEST_SIM_SEED", "7"))
 
 
-def simulate(out: Path, *extra: str) -> None:
-    command = [sys.executable, "-m", "ingest.simulate", "--orders", str(ORDERS), "--days", str(DAYS),
+def simulate(out: Path, *extra: str, orders: int = ORDERS, days: int = DAYS) -> None:
+    command = [sys.executable, "-m", "ingest.simulate", "--orders", str(orders), "--days", str(days),
                "--seed", str(SEED), "--out", str(out), *extra]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -92,7 +92,7 @@ def test_simulated_journal_balances(simulated_build):
 def test_clean_simulation_yields_no_exception(tmp_path_factory):
     work = tmp_path_factory.mktemp("dbt_simulated_clean")
     landing = work / "landing"
-    simulate(landing, "--clean")
+    simulate(landing, "--clean", orders=max(100, ORDERS // 3), days=14)
     warehouse, run = build_warehouse(landing, work / "build")
     assert run.returncode == 0, run.output[-8000:]
     rows = query(warehouse, "select exception_type, exception_key from marts.reconciliation_exceptions limit 20")
