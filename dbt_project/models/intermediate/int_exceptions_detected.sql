@@ -45,7 +45,7 @@ duplicate_order as (
     select
         'DUPLICATE_ORDER' as exception_type,
         channel_duplicates.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         channel_duplicates.currency,
         channel_duplicates.order_total as amount_at_risk,
         'channel ' || channel_duplicates.channel || ' order ' || channel_duplicates.channel_order_no || ' already exists on an earlier order' as details
@@ -57,10 +57,10 @@ stuck_awaiting_approval as (
     select
         'STUCK_AWAITING_APPROVAL' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         facts.order_total as amount_at_risk,
-        'created ' || cast(facts.created_at as varchar) || ' UTC, not approved within {{ var("sla_approval_hours") }}h' as details
+        'created ' || cast(facts.created_at as {{ dbt.type_string() }}) || ' UTC, not approved within {{ var("sla_approval_hours") }}h' as details
     from facts
     where facts.status = 'created'
         and facts.approved_at is null
@@ -72,7 +72,7 @@ illegal_status_transition as (
     select
         'ILLEGAL_STATUS_TRANSITION' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         {{ money('0') }} as amount_at_risk,
         'OMS events do not start with created or contain a transition outside the legal list' as details
@@ -85,7 +85,7 @@ manual_import_bypass as (
     select
         'MANUAL_IMPORT_BYPASS' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         facts.order_total as amount_at_risk,
         'manual_import order got past approval without an approved event' as details
@@ -98,7 +98,7 @@ manual_import_bypass as (
 orphan_payment as (
     select
         'ORPHAN_PAYMENT' as exception_type,
-        cast(null as varchar) as order_id,
+        cast(null as {{ dbt.type_string() }}) as order_id,
         gateway.txn_id as document_id,
         gateway.currency,
         gateway.amount as amount_at_risk,
@@ -118,10 +118,10 @@ duplicate_payment as (
     select
         'DUPLICATE_PAYMENT' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         {{ money('facts.captured_amount - facts.order_total') }} as amount_at_risk,
-        'two equal captures within {{ var("duplicate_payment_window_minutes") }} minutes; captured ' || cast(facts.captured_amount as varchar) || ' vs order_total ' || cast(facts.order_total as varchar) as details
+        'two equal captures within {{ var("duplicate_payment_window_minutes") }} minutes; captured ' || cast(facts.captured_amount as {{ dbt.type_string() }}) || ' vs order_total ' || cast(facts.order_total as {{ dbt.type_string() }}) as details
     from facts
     where facts.has_duplicate_capture_pair
         and facts.captured_amount > facts.order_total + {{ var('amount_tolerance') }}
@@ -131,10 +131,10 @@ payment_amount_mismatch as (
     select
         'PAYMENT_AMOUNT_MISMATCH' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         {{ money('abs(facts.captured_amount - facts.order_total)') }} as amount_at_risk,
-        'captured ' || cast(facts.captured_amount as varchar) || ' vs order_total ' || cast(facts.order_total as varchar) as details
+        'captured ' || cast(facts.captured_amount as {{ dbt.type_string() }}) || ' vs order_total ' || cast(facts.order_total as {{ dbt.type_string() }}) as details
     from facts
     where facts.payment_terms = 'prepaid'
         and not facts.is_cancelled
@@ -147,7 +147,7 @@ currency_mismatch as (
     select
         'CURRENCY_MISMATCH' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         facts.currency_mismatch_amount as amount_at_risk,
         'succeeded gateway transaction(s) in another currency than ' || facts.currency as details
@@ -159,10 +159,10 @@ cancelled_but_captured as (
     select
         'CANCELLED_BUT_CAPTURED' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         {{ money('facts.captured_amount - facts.refunded_amount') }} as amount_at_risk,
-        'cancelled ' || cast(facts.cancel_time_at as varchar) || ' UTC with ' || cast(facts.captured_amount - facts.refunded_amount as varchar) || ' still captured' as details
+        'cancelled ' || cast(facts.cancel_time_at as {{ dbt.type_string() }}) || ' UTC with ' || cast(facts.captured_amount - facts.refunded_amount as {{ dbt.type_string() }}) || ' still captured' as details
     from facts
     where facts.is_cancelled
         and facts.captured_amount - facts.refunded_amount > {{ var('amount_tolerance') }}
@@ -172,11 +172,11 @@ cancelled_but_captured as (
 unapplied_cash as (
     select
         'UNAPPLIED_CASH' as exception_type,
-        cast(null as varchar) as order_id,
+        cast(null as {{ dbt.type_string() }}) as order_id,
         bank_lines.bank_line_id as document_id,
         bank_lines.currency,
         bank_lines.credit_amount as amount_at_risk,
-        'bank credit of ' || cast(bank_lines.value_date as varchar) || ' matches no order' as details
+        'bank credit of ' || cast(bank_lines.value_date as {{ dbt.type_string() }}) || ' matches no order' as details
     from bank_lines
     where bank_lines.match_rule = 'unapplied'
 ),
@@ -185,10 +185,10 @@ stuck_awaiting_shipment as (
     select
         'STUCK_AWAITING_SHIPMENT' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         facts.order_total as amount_at_risk,
-        'ready ' || cast(facts.ready_at as varchar) || ' UTC, not shipped within {{ var("sla_shipment_hours") }}h' as details
+        'ready ' || cast(facts.ready_at as {{ dbt.type_string() }}) || ' UTC, not shipped within {{ var("sla_shipment_hours") }}h' as details
     from facts
     where not facts.is_cancelled
         and not facts.is_shipped
@@ -200,7 +200,7 @@ oms_shipped_without_shipment as (
     select
         'OMS_SHIPPED_WITHOUT_SHIPMENT' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         facts.order_total as amount_at_risk,
         'OMS status ' || facts.status || ' but no WMS shipment has shipped' as details
@@ -213,10 +213,10 @@ shipment_not_reflected_in_oms as (
     select
         'SHIPMENT_NOT_REFLECTED_IN_OMS' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         facts.order_total as amount_at_risk,
-        'delivered ' || cast(facts.delivered_at as varchar) || ' UTC but OMS status is still ' || facts.status as details
+        'delivered ' || cast(facts.delivered_at as {{ dbt.type_string() }}) || ' UTC but OMS status is still ' || facts.status as details
     from facts
     where facts.delivered_at is not null
         and facts.status in ('created', 'approved', 'allocated')
@@ -227,7 +227,7 @@ delivery_before_shipment as (
     select
         'DELIVERY_BEFORE_SHIPMENT' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         {{ money('0') }} as amount_at_risk,
         'a shipment was delivered before it was shipped' as details
@@ -239,10 +239,10 @@ shipped_qty_mismatch as (
     select
         'SHIPPED_QTY_MISMATCH' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         facts.order_total as amount_at_risk,
-        cast(facts.mismatched_sku_count as varchar) || ' sku(s) shipped in another quantity than ordered' as details
+        cast(facts.mismatched_sku_count as {{ dbt.type_string() }}) || ' sku(s) shipped in another quantity than ordered' as details
     from facts
     where facts.status in ('delivered', 'completed')
         and facts.mismatched_sku_count > 0
@@ -252,10 +252,10 @@ shipped_not_invoiced as (
     select
         'SHIPPED_NOT_INVOICED' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         facts.order_total as amount_at_risk,
-        'shipped ' || cast(facts.shipped_at as varchar) || ' UTC, no invoice within {{ var("sla_invoicing_hours") }}h' as details
+        'shipped ' || cast(facts.shipped_at as {{ dbt.type_string() }}) || ' UTC, no invoice within {{ var("sla_invoicing_hours") }}h' as details
     from facts
     where facts.is_shipped
         and not facts.is_cancelled
@@ -267,10 +267,10 @@ invoice_amount_mismatch as (
     select
         'INVOICE_AMOUNT_MISMATCH' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         {{ money('abs(facts.invoiced_normal_amount - facts.order_total)') }} as amount_at_risk,
-        'invoiced ' || cast(facts.invoiced_normal_amount as varchar) || ' vs order_total ' || cast(facts.order_total as varchar) as details
+        'invoiced ' || cast(facts.invoiced_normal_amount as {{ dbt.type_string() }}) || ' vs order_total ' || cast(facts.order_total as {{ dbt.type_string() }}) as details
     from facts
     where facts.normal_line_count > 0
         and abs(facts.invoiced_normal_amount - facts.order_total) > {{ var('amount_tolerance') }}
@@ -280,10 +280,10 @@ refund_without_credit_note as (
     select
         'REFUND_WITHOUT_CREDIT_NOTE' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         facts.refunded_amount as amount_at_risk,
-        'refunded ' || cast(facts.refunded_amount as varchar) || ' since ' || cast(facts.first_refunded_at as varchar) || ' UTC without a credit note' as details
+        'refunded ' || cast(facts.refunded_amount as {{ dbt.type_string() }}) || ' since ' || cast(facts.first_refunded_at as {{ dbt.type_string() }}) || ' UTC without a credit note' as details
     from facts
     where facts.refunded_amount > {{ var('amount_tolerance') }}
         and facts.normal_line_count > 0
@@ -296,10 +296,10 @@ ar_overdue as (
     select
         'AR_OVERDUE' as exception_type,
         facts.order_id,
-        cast(null as varchar) as document_id,
+        cast(null as {{ dbt.type_string() }}) as document_id,
         facts.currency,
         {{ money('facts.invoiced_amount - facts.net_paid_amount') }} as amount_at_risk,
-        'invoiced ' || cast(facts.first_invoiced_at as varchar) || ' UTC, ' || cast(facts.invoiced_amount - facts.net_paid_amount as varchar) || ' unpaid after {{ var("payment_terms_days") }} days' as details
+        'invoiced ' || cast(facts.first_invoiced_at as {{ dbt.type_string() }}) || ' UTC, ' || cast(facts.invoiced_amount - facts.net_paid_amount as {{ dbt.type_string() }}) || ' unpaid after {{ var("payment_terms_days") }} days' as details
     from facts
     where facts.payment_terms = 'net30'
         and facts.normal_line_count > 0

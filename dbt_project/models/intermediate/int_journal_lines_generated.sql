@@ -24,7 +24,7 @@ orders as (
 
 issued_invoice_lines as (
     select
-        'INV:' || invoice_lines.invoice_id || ':' || cast(invoice_lines.line_no as varchar) as entry_id,
+        'INV:' || invoice_lines.invoice_id || ':' || cast(invoice_lines.line_no as {{ dbt.type_string() }}) as entry_id,
         invoices.invoice_type,
         invoices.invoice_id,
         invoices.issued_at,

@@ -33,7 +33,7 @@ invoice_lines as (
 
 unioned as (
     select oms_events.order_id, oms_events.occurred_at as event_at, 'oms' as system, oms_events.status as event,
-           oms_events.event_id as document_id, cast(null as decimal(18, 2)) as amount, cast(null as varchar) as currency
+           oms_events.event_id as document_id, cast(null as decimal(18, 2)) as amount, cast(null as {{ dbt.type_string() }}) as currency
     from oms_events
     union all
     select gateway.order_id, gateway.created_at, 'payments', gateway.txn_type || '_' || gateway.status,
@@ -46,11 +46,11 @@ unioned as (
     where bank_lines.order_id is not null
     union all
     select shipments.order_id, shipments.created_at, 'wms', 'shipment_created',
-           shipments.shipment_id, cast(null as decimal(18, 2)), cast(null as varchar)
+           shipments.shipment_id, cast(null as decimal(18, 2)), cast(null as {{ dbt.type_string() }})
     from shipments
     union all
     select shipments.order_id, tracking_events.occurred_at, 'wms', 'tracking_' || tracking_events.event,
-           shipments.shipment_id, cast(null as decimal(18, 2)), cast(null as varchar)
+           shipments.shipment_id, cast(null as decimal(18, 2)), cast(null as {{ dbt.type_string() }})
     from tracking_events
     inner join shipments
         on tracking_events.shipment_id = shipments.shipment_id
@@ -64,7 +64,7 @@ unioned as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat(['unioned.system', "'|'", 'unioned.document_id', "'|'", 'unioned.event', "'|'", 'unioned.order_id', "'|'", 'cast(unioned.event_at as varchar)'])) }} as order_event_id,
+        {{ dbt.hash(dbt.concat(['unioned.system', "'|'", 'unioned.document_id', "'|'", 'unioned.event', "'|'", 'unioned.order_id', "'|'", 'cast(unioned.event_at as ' ~ dbt.type_string() ~ ')'])) }} as order_event_id,
         unioned.order_id,
         unioned.event_at,
         unioned.system,

@@ -31,7 +31,7 @@ ranked as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat(['shipment_id', "'|'", 'event', "'|'", 'cast(occurred_at as varchar)'])) }} as tracking_event_id,
+        {{ dbt.hash(dbt.concat(['shipment_id', "'|'", 'event', "'|'", 'cast(occurred_at as ' ~ dbt.type_string() ~ ')'])) }} as tracking_event_id,
         shipment_id, event, location, occurred_at,
         _export_date, _file_path, _record_no
     from ranked
