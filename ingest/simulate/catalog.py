@@ -8,7 +8,7 @@ CHANNEL_ORDER_PREFIX = {"tmall": "TM", "jd": "JD", "pdd": "PD", "web": "WB", "b2
 TAX_RATES = (("0.13", 85), ("0.09", 8), ("0.06", 7))
 PAYMENT_METHODS = ("alipay", "wechat", "card", "unionpay")
 CARRIERS = (("SF", "SF"), ("ZTO", "ZT"), ("YTO", "YT"), ("JDL", "JD"), ("DEPPON", "DP"))
-WAREHOUSES = ("WH-SH01", "WH-GZ02", "WH-BJ03", "WH-CD04")
+WAREHOUSES = ("WHSH01", "WHGZ02", "WHBJ03", "WHCD04")  # ids: letters and digits only
 CITIES = ("上海", "杭州", "苏州", "南京", "广州", "深圳", "北京", "天津", "成都", "武汉", "西安", "重庆")
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"

@@ -61,34 +61,48 @@ def money_grouped(cents: int) -> str:
 
 # ---------------------------------------------------------------- time stamps (epoch seconds inside)
 
-def utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
+_EPOCH = datetime(1970, 1, 1)
+_DATES: dict[int, str] = {}
+
+
+def _parts(ts: float, offset_hours: int) -> tuple[str, str]:
+    """(`YYYY-MM-DD`, `HH:MM:SS`) of an instant at a fixed offset; dates are cached because
+    strftime dominated the generator's profile."""
+    day, second = divmod(int(ts) + offset_hours * 3600, 86400)
+    text = _DATES.get(day)
+    if text is None:
+        text = _DATES[day] = (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%d")
+    hours, rest = divmod(second, 3600)
+    return text, f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
 def china_date(ts: float) -> str:
     """The China-local calendar date of an instant, `YYYY-MM-DD`."""
-    return datetime.fromtimestamp(ts, CHINA).strftime("%Y-%m-%d")
+    return _parts(ts, 8)[0]
 
 
 def iso_with_offset(ts: float, style: int) -> str:
     """OMS/ERP style. style 0: `+08:00` (most), 1: `Z`, 2: `+08:00` with milliseconds."""
     if style == 1:
-        return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    local = datetime.fromtimestamp(int(ts), CHINA)
+        day, clock = _parts(ts, 0)
+        return f"{day}T{clock}Z"
+    day, clock = _parts(ts, 8)
     if style == 2:
         millis = int(round((ts - int(ts)) * 1000)) % 1000
-        return local.strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}+08:00"
-    return local.strftime("%Y-%m-%dT%H:%M:%S+08:00")
+        return f"{day}T{clock}.{millis:03d}+08:00"
+    return f"{day}T{clock}+08:00"
 
 
 def gateway_time(ts: float) -> str:
     """Gateway: UTC, exactly `YYYY-MM-DDTHH:MM:SSZ`."""
-    return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    day, clock = _parts(ts, 0)
+    return f"{day}T{clock}Z"
 
 
 def wms_time(ts: float) -> str:
     """WMS: naive China-local time, exactly `YYYY-MM-DD HH:MM:SS`."""
-    return datetime.fromtimestamp(int(ts), CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    day, clock = _parts(ts, 8)
+    return f"{day} {clock}"
 
 
 # ---------------------------------------------------------------- record text

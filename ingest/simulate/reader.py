@@ -56,6 +56,7 @@ class Reject(Exception):
 @dataclass
 class ReadResult:
     data: LandingData = field(default_factory=LandingData)
+    as_of: datetime | None = None  # latest time stamp over every loaded record (exceptions.md)
     rejects: list[tuple[str, str, int, str]] = field(default_factory=list)  # source, file, record_no, reason
     duplicate_files: list[str] = field(default_factory=list)
     exact_repeats: int = 0
@@ -289,14 +290,58 @@ def landing_files(landing: Path, source: str) -> list[tuple[str, str]]:
     return sorted(found, key=lambda item: (item[0], item[1].encode("utf-8")))
 
 
-def read_landing(landing: Path) -> ReadResult:
-    """Every source of a landing folder, as the loaders will load it."""
+AS_OF_FIELD = {"orders": "updated_at", "events": "occurred_at", "gateway": "created_at", "tracking": "occurred_at",
+               "invoices": "issued_at"}
+
+
+class _Sink:
+    """Collects the loaded records of one source. Folded, it keeps only what the oracle can
+    ever use (the winning version per key; the earliest scan per shipment and event), which
+    keeps memory in check at 100k+ orders; `as_of` is taken over every record either way."""
+
+    def __init__(self, target_name: str, fold: bool):
+        self.target_name = target_name
+        self.fold = fold
+        self.items: list | dict = {} if fold else []
+        self.stamp_field = AS_OF_FIELD.get(target_name)
+        self.latest: datetime | None = None
+
+    def add(self, record) -> None:
+        if self.stamp_field:
+            stamp = getattr(record, self.stamp_field)
+            if self.latest is None or stamp > self.latest:
+                self.latest = stamp
+        if not self.fold:
+            self.items.append(record)
+            return
+        name, items = self.target_name, self.items
+        if name == "orders":  # greatest updated_at, tie → later (records arrive in position order)
+            held = items.get(record.order_id)
+            if held is None or record.updated_at >= held.updated_at:
+                items[record.order_id] = record
+        elif name == "events":  # a repeated event_id is the same event: the first delivery stays
+            items.setdefault(record.event_id, record)
+        elif name == "tracking":  # only the earliest scan of each kind matters
+            key = (record.shipment_id, record.event)
+            held = items.get(key)
+            if held is None or record.occurred_at < held.occurred_at:
+                items[key] = record
+        else:  # gateway txn_id, bank line id, shipment_id, InvoiceId: the later one wins
+            key = {"gateway": "txn_id", "bank": "line_id", "shipments": "shipment_id", "invoices": "invoice_id"}[name]
+            items[getattr(record, key)] = record
+
+    def records(self) -> list:
+        return list(self.items.values()) if self.fold else self.items
+
+
+def read_landing(landing: Path, fold: bool = False) -> ReadResult:
+    """Every source of a landing folder, as the loaders will load it (`fold`: winners only)."""
     result = ReadResult()
     seen_files: set[str] = set()
     loaded_hashes: dict[str, set[bytes]] = {}
     for source in SOURCES:
         parse, target_name = PARSERS[source]
-        target = getattr(result.data, target_name)
+        sink = _Sink(target_name, fold)
         hashes = loaded_hashes.setdefault(source.split("/")[0], set())
         for export_date, rel_path in landing_files(landing, source):
             content = (landing / rel_path).read_bytes()
@@ -314,10 +359,13 @@ def read_landing(landing: Path) -> ReadResult:
                     try:
                         if isinstance(parsed, Reject):
                             raise parsed
-                        target.append(parse(parsed, (export_date, rel_path, number)))
+                        sink.add(parse(parsed, (export_date, rel_path, number)))
                         hashes.add(record_hash)
                     except Reject as reject:
                         result.rejects.append((source, rel_path, number, reject.reason))
             except Reject as reject:
                 result.rejects.append((source, rel_path, 0, reject.reason))
+        setattr(result.data, target_name, sink.records())
+        if sink.latest is not None and (result.as_of is None or sink.latest > result.as_of):
+            result.as_of = sink.latest
     return result

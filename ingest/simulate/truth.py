@@ -28,12 +28,13 @@ def write_ground_truth(out: Path, invalid: list[InvalidRecord], summary: dict, w
         writer.writerow(["source", "file_path", "record_no", "reason"])
         writer.writerows(rows)
     summary["as_of"] = None
+    summary["redelivered_files_count"] = len(summary.get("redelivered_files", []))
     if with_exceptions:
-        from .oracle import compute_as_of, evaluate
+        from .oracle import evaluate
         from .reader import read_landing
 
-        result = read_landing(out)
-        as_of = compute_as_of(result.data)
+        result = read_landing(out, fold=True)
+        as_of = result.as_of
         exceptions = evaluate(result.data, as_of)
         with open(folder / "exceptions.csv", "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")

@@ -694,3 +694,13 @@ def test_as_of_is_the_latest_timestamp_and_ignores_bank_dates():
     landing = data([order(updated=3)], [event("created", 4)], gateway=[txn("1", 2)], tracking=[scan("shipped", 7)],
                    invoices=[invoice([(ORDER_ID, "1")], 6)], bank_lines=[bank("1", "x")])
     assert compute_as_of(landing) == h(7)
+
+
+def test_folded_reading_gives_the_same_exceptions_and_as_of(sample):
+    """The ground truth reads folded (winners only, to save memory): same answer as all versions."""
+    full, folded = read_landing(sample), read_landing(sample, fold=True)
+    assert folded.as_of == full.as_of == compute_as_of(full.data)
+    assert len(folded.data.orders) < len(full.data.orders)
+    assert evaluate(folded.data, folded.as_of) == evaluate(full.data, full.as_of)
+    truth = [tuple(r) for r in ground_truth(sample, "exceptions.csv")[1:]]
+    assert evaluate(full.data, full.as_of) == truth
