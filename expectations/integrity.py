@@ -247,7 +247,7 @@ lines as (
     from inv i
     join raw.erp_invoice_lines l
       on l."InvoiceId" = i."InvoiceId" and l._file_path = i._file_path and l._record_no = i._record_no
-    join marts.order_ledger o on o.order_id = l."OrderId"
+    join (select distinct order_id, currency from marts.order_ledger) o on o.order_id = l."OrderId"
     where i._rn = 1 and i."Status" = 'issued'
 ), erp as (
     select currency,
@@ -331,7 +331,8 @@ with journal as (
     -- postings in another currency than the order's (CURRENCY_MISMATCH) are outside ar_outstanding
     select e.order_id, sum(coalesce(e.debit, 0)) - sum(coalesce(e.credit, 0)) as ar
     from marts.ledger_entries e
-    join {batch} o on o.order_id = e.order_id and o.currency = e.currency
+    join (select distinct order_id, currency from {batch}) o
+      on o.order_id = e.order_id and o.currency = e.currency
     where e.account like '1200%'
     group by e.order_id
 )
