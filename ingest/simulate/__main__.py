@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.orders < 1 or args.days < 1:
         parser.error("--orders and --days must be positive")
+    if args.orders / args.days >= 900_000:
+        # order ids carry 6 digits per day, and 9xxxxx is kept for references to no order
+        parser.error("at most 899,999 orders per day: raise --days")
     started = time.perf_counter()
     summary = simulate(SimConfig(orders=args.orders, days=args.days, seed=args.seed, out=args.out, clean=args.clean,
                                  start=args.start, truth=args.truth, progress=not args.quiet))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from .landing import InvalidRecord
 GROUND_TRUTH_DIR = "_ground_truth"
 
 
-def write_ground_truth(out: Path, invalid: list[InvalidRecord], summary: dict, with_exceptions: bool = True) -> None:
+def write_ground_truth(out: Path, invalid: list[InvalidRecord], summary: dict, with_exceptions: bool = True,
+                       progress: bool = False) -> None:
     folder = out / GROUND_TRUTH_DIR
     folder.mkdir(parents=True, exist_ok=True)
     rows = sorted((r.source, r.file_path, r.record_no, r.reason) for r in invalid)
@@ -33,6 +35,8 @@ def write_ground_truth(out: Path, invalid: list[InvalidRecord], summary: dict, w
         from .oracle import evaluate
         from .reader import read_landing
 
+        if progress:
+            print("reading the landing folder back for the ground truth (oracle)...", file=sys.stderr)
         result = read_landing(out, fold=True)
         as_of = result.as_of
         exceptions = evaluate(result.data, as_of)
