@@ -5,6 +5,7 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from ingest import settings
+from orchestration.prepare import dbt_executable
 from orchestration.project import dbt_project
 
 
@@ -14,5 +15,5 @@ def build_resources() -> dict[str, object]:
     # configuration in one process, and dbt (a subprocess) needs the file lock free.
     return {
         "warehouse": DuckDBResource(database=str(settings.warehouse_path())),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }

@@ -1,5 +1,4 @@
 """The daily safety net: whatever the sensor missed, yesterday's export date runs at 06:00 UTC."""
-from __future__ import annotations
 
 from datetime import timedelta
 

@@ -1,5 +1,4 @@
 """The landing-folder sensor: new files in any source folder start a run for their export date."""
-from __future__ import annotations
 
 import hashlib
 import json

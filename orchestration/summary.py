@@ -15,12 +15,17 @@ def _value(entry) -> object:
 
 def print_run_summary(result: dg.ExecuteInProcessResult, elapsed_seconds: float) -> None:
     print("\n== o2c run summary ==")
+    shown_keys: set[str] = set()
     for event in result.get_asset_materialization_events():
-        materialization = event.asset_materialization
+        materialization = event.event_specific_data.materialization
+        key = "/".join(materialization.asset_key.path)
+        # A partitioned asset reports one materialization per export date, each with the totals
+        # of the whole run: show it once.
         shown = {k: _value(v) for k, v in materialization.metadata.items() if k in _SHOWN_METADATA}
-        if shown:
-            key = "/".join(materialization.asset_key.path)
+        if shown and key not in shown_keys:
+            shown_keys.add(key)
             print(f"  {key:45s} " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+    _print_exceptions()
     evaluations = [e.asset_check_evaluation_data for e in result.all_events
                    if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
     failed = [e for e in evaluations if not e.passed]
@@ -36,3 +41,19 @@ def print_run_summary(result: dg.ExecuteInProcessResult, elapsed_seconds: float)
     print(f"  published: {settings.publish_dir()}")
     print(f"  {'SUCCESS' if result.success else 'FAILED'} in {elapsed_seconds:.1f}s "
           f"(run {result.run_id}; `make dev` shows it in the Dagster UI)")
+
+
+def _print_exceptions() -> None:
+    import duckdb
+
+    try:
+        with duckdb.connect(str(settings.warehouse_path())) as con:
+            rows = con.execute(
+                "select exception_type, severity, count(*) from marts.reconciliation_exceptions "
+                "group by all order by 3 desc"
+            ).fetchall()
+    except duckdb.Error:
+        return
+    print(f"  reconciliation exceptions: {sum(r[2] for r in rows)}")
+    for exception_type, severity, count in rows:
+        print(f"    {exception_type:32s} {severity:8s} {count}")

@@ -1,5 +1,4 @@
 """The dbt project, wired in once: every model an asset, every dbt test an asset check."""
-from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any

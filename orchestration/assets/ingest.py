@@ -1,5 +1,4 @@
 """Raw-layer assets: thin wrappers over the loaders in `ingest/`, one per landing source."""
-from __future__ import annotations
 
 import duckdb
 from pydantic import Field

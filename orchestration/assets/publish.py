@@ -1,0 +1,47 @@
+"""Write-audit-publish: after every blocking check passed, publish the marts for BI and finance."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from ingest import settings
+from orchestration.publish import publish
+from orchestration.report import write_report
+
+MARTS = ("order_ledger", "ledger_entries", "order_events", "order_state_timeline",
+         "reconciliation_exceptions", "ar_aging", "daily_cash_reconciliation")
+
+
+def _check_summary(context: dg.AssetExecutionContext) -> dict[str, object]:
+    """The check evaluations of this run: what the published version was audited with."""
+    records = context.instance.get_records_for_run(
+        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    checks = {}
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        key = "/".join(evaluation.asset_key.path) + ":" + evaluation.check_name
+        checks[key] = {"passed": evaluation.passed, "severity": evaluation.severity.value}
+    failed_warn = sorted(k for k, v in checks.items() if not v["passed"])
+    return {"checks": len(checks), "passed": len(checks) - len(failed_warn),
+            "failed_non_blocking": failed_warn}
+
+
+@dg.asset(
+    key=["published", "o2c_warehouse"],
+    deps=[dg.AssetKey(["marts", name]) for name in MARTS],
+    group_name="published",
+    kinds={"duckdb", "parquet"},
+    description="The audited marts in a read-only DuckDB file (and Parquet per mart) for BI and "
+                "finance, swapped in atomically; the previous version stays when a check fails.",
+)
+def published_warehouse(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    from expectations.runner import as_of_for
+
+    with warehouse.get_connection() as con:
+        as_of = as_of_for(con=con)
+    # publish() opens the working file itself (same configuration) and closes it before the swap.
+    result = publish(settings.warehouse_path(), settings.publish_dir(), run_id=context.run_id,
+                     as_of=as_of, check_summary=_check_summary(context))
+    report = write_report(result.path, settings.publish_dir())
+    context.log.info(f"published {result.path} (as_of {as_of}); report {report}")
+    return dg.MaterializeResult(metadata={**result.as_metadata(), "report": str(report)})
