@@ -386,7 +386,7 @@ def load_csv_flat(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, rul
 
 def drop_temp_objects(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
     """Drop a loader's temp tables and views (views first: they read the tables)."""
-    views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
+    views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()}
     names = list(names)
     for name in [n for n in names if n in views] + [n for n in names if n not in views]:
         con.execute(f"DROP {'VIEW' if name in views else 'TABLE'} IF EXISTS {name}")

@@ -9,7 +9,11 @@ re-running on an unchanged landing folder changes nothing.
 from __future__ import annotations
 
 import hashlib
+import os
+import queue
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -39,6 +43,9 @@ RAW_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
     **oms.RAW_TABLES, **payments.RAW_TABLES, **wms.RAW_TABLES, **erp.RAW_TABLES, **reference.RAW_TABLES,
 }
 
+# Files parsed at once: DuckDB runs most of one file's SQL on a single thread (a file is about
+# one row group), so two files in flight use two cores; more would mostly add memory.
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 UNDATED_SOURCES = {"reference/fx_rates"}  # files directly in the source folder, no export date
 _DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -185,92 +192,218 @@ def _malformed_text(path: Path) -> str:
     return head.decode("utf-8", errors="replace")[: accounting.MALFORMED_FILE_TEXT_CHARS]
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str, path: Path,
-                export_date: date | None) -> FileSummary:
-    """Ingest one delivered file (one transaction) and return what happened to it."""
-    system = source.split("/")[0]
-    file_path = path.relative_to(landing_dir).as_posix()
-    sha256 = sha256_of(path)
-    known = accounting.known_sha256(con, file_path)
-    if known == sha256:
-        return FileSummary(file_path, "unchanged")
-    if known is not None:
-        # Landing files are immutable; a file rewritten in place is a delivery error, not data.
-        return FileSummary(file_path, "changed", detail="file changed since it was ingested; not reloaded")
+@dataclass
+class _Delivery:
+    """One file of this run, in "later" order, and where it is at."""
 
+    index: int
+    path: Path
+    export_date: date | None
+    file_path: str
+    sha256: str = ""
+
+
+class _Turns:
+    """Files are loaded concurrently but committed strictly one after the other, in "later"
+    order, so exact repeats and re-delivered files are judged against everything before them.
+    When a file fails, the files before it still commit and the files after it stop."""
+
+    def __init__(self) -> None:
+        self._next = 0
+        self._failed_at: int | None = None
+        self._condition = threading.Condition()
+
+    def _stopped(self, index: int) -> bool:
+        return self._failed_at is not None and index > self._failed_at
+
+    def wait_for(self, index: int) -> None:
+        with self._condition:
+            self._condition.wait_for(lambda: self._next == index or self._stopped(index))
+            if self._stopped(index):
+                raise _Aborted()
+
+    def done(self, index: int) -> None:
+        with self._condition:
+            self._next = index + 1
+            self._condition.notify_all()
+
+    def fail(self, index: int) -> None:
+        with self._condition:
+            self._failed_at = index if self._failed_at is None else min(self._failed_at, index)
+            self._condition.notify_all()
+
+
+class _Aborted(Exception):
+    """Another file of the run failed; this one stops without writing."""
+
+
+def _drop_all_temp_objects(cursor: duckdb.DuckDBPyConnection) -> None:
+    """Free a worker cursor's temp tables and views (it only ever holds a loader's)."""
+    names = [row[0] for row in cursor.execute(
+        "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal UNION ALL "
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND NOT internal").fetchall()]
+    drop_temp_objects(cursor, names)
+
+
+def _commit_file(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Delivery,
+                 load: FileLoad | MalformedFile) -> FileSummary:
+    """Write one loaded (or unreadable) file in one transaction: raw rows minus exact repeats,
+    rejects, and its ingest.files row."""
+    system = source.split("/")[0]
+    file_path, sha256, export_date = delivery.file_path, delivery.sha256, delivery.export_date
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     record = dict(file_path=file_path, system=system, source=source, export_date=export_date,
                   file_sha256=sha256, loaded_at=now)
-    original = accounting.first_file_with_sha256(con, source, sha256)
-    if original is not None:
-        original_path, original_read = original
-        accounting.record_file(con, accounting.FileRecord(
-            **record, records_read=original_read, records_loaded=0, records_quarantined=0,
-            repeats_skipped=original_read, status="duplicate_file", duplicate_of=original_path))
-        return FileSummary(file_path, "duplicate_file", original_read, 0, 0, original_read,
-                           detail=f"same bytes as {original_path}")
-
-    con.execute("BEGIN TRANSACTION")
+    cursor.execute("BEGIN TRANSACTION")
     try:
-        load = LOADERS[source](con, path)
+        original = accounting.first_file_with_sha256(cursor, source, sha256)
+        if original is not None:
+            original_path, original_read = original
+            accounting.record_file(cursor, accounting.FileRecord(
+                **record, records_read=original_read, records_loaded=0, records_quarantined=0,
+                repeats_skipped=original_read, status="duplicate_file", duplicate_of=original_path))
+            cursor.execute("COMMIT")
+            return FileSummary(file_path, "duplicate_file", original_read, 0, 0, original_read,
+                               detail=f"same bytes as {original_path}")
+        if isinstance(load, MalformedFile):
+            # Nothing of an unreadable file is kept but its one reject row and its accounting.
+            accounting.write_malformed_file(cursor, system=system, source=source, file_path=file_path,
+                                            file_sha256=sha256, export_date=export_date,
+                                            raw_text=_malformed_text(delivery.path), rejected_at=now)
+            accounting.record_file(cursor, accounting.FileRecord(
+                **record, records_read=1, records_loaded=0, records_quarantined=1, repeats_skipped=0,
+                status="malformed_file", duplicate_of=None))
+            cursor.execute("COMMIT")
+            return FileSummary(file_path, "malformed_file", 1, 0, 1, 0, detail=str(load))
         lineage = [system, source, file_path, export_date, sha256, now]
-        loaded, skipped = _persist(con, source, load, lineage)
-        quarantined = accounting.write_rejects(con, load.rejects, system=system, source=source,
+        loaded, skipped = _persist(cursor, source, load, lineage)
+        quarantined = accounting.write_rejects(cursor, load.rejects, system=system, source=source,
                                                file_path=file_path, file_sha256=sha256,
                                                export_date=export_date, rejected_at=now)
         if loaded + skipped + quarantined != load.records_read:  # a loader bug, never bad data
             raise AssertionError(f"{file_path}: read {load.records_read} != loaded {loaded} + "
                                  f"quarantined {quarantined} + skipped {skipped}")
-        accounting.record_file(con, accounting.FileRecord(
+        accounting.record_file(cursor, accounting.FileRecord(
             **record, records_read=load.records_read, records_loaded=loaded,
             records_quarantined=quarantined, repeats_skipped=skipped, status="loaded", duplicate_of=None))
-        drop_temp_objects(con, load.temp_tables)
-        con.execute("COMMIT")
-    except MalformedFile as exc:
-        # Nothing of an unreadable file is kept but its one reject row and its accounting.
-        con.execute("ROLLBACK")
-        con.execute("BEGIN TRANSACTION")
-        accounting.write_malformed_file(con, system=system, source=source, file_path=file_path,
-                                        file_sha256=sha256, export_date=export_date,
-                                        raw_text=_malformed_text(path), rejected_at=now)
-        accounting.record_file(con, accounting.FileRecord(
-            **record, records_read=1, records_loaded=0, records_quarantined=1, repeats_skipped=0,
-            status="malformed_file", duplicate_of=None))
-        con.execute("COMMIT")
-        return FileSummary(file_path, "malformed_file", 1, 0, 1, 0, detail=str(exc))
+        cursor.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        cursor.execute("ROLLBACK")
         raise
     return FileSummary(file_path, "loaded", load.records_read, loaded, quarantined, skipped)
 
 
+def _ingest_delivery(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Delivery,
+                     known: dict[str, str], delivered_before: set[str], turns: _Turns) -> FileSummary:
+    """One file, on a worker cursor: hash it, load it (concurrently), then commit it in its turn."""
+    try:
+        delivery.sha256 = sha256_of(delivery.path)
+        known_sha = known.get(delivery.file_path)
+        load: FileLoad | MalformedFile | None = None
+        if known_sha is None and delivery.sha256 not in delivered_before:
+            try:
+                load = LOADERS[source](cursor, delivery.path)
+            except MalformedFile as exc:
+                load = exc
+        turns.wait_for(delivery.index)
+        if known_sha == delivery.sha256:
+            summary = FileSummary(delivery.file_path, "unchanged")
+        elif known_sha is not None:
+            # Landing files are immutable; a file rewritten in place is a delivery error, not data.
+            summary = FileSummary(delivery.file_path, "changed",
+                                  detail="file changed since it was ingested; not reloaded")
+        else:
+            # load is None for bytes delivered in an earlier run: _commit_file records the duplicate.
+            summary = _commit_file(cursor, source, delivery, load)
+        turns.done(delivery.index)
+        return summary
+    except BaseException:
+        turns.fail(delivery.index)
+        raise
+    finally:
+        _drop_all_temp_objects(cursor)
+
+
+def _ingest_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str,
+                  files: list[tuple[Path, date | None]], workers: int, progress: bool) -> list[FileSummary]:
+    """Ingest files in "later" order with up to `workers` files loading at once (each on its own
+    cursor: a single file's SQL mostly runs on one thread) and commits in order."""
+    deliveries = [_Delivery(i, path, export_date, path.relative_to(landing_dir).as_posix())
+                  for i, (path, export_date) in enumerate(files)]
+    known = dict(con.execute("SELECT file_path, file_sha256 FROM ingest.files WHERE source = ?", [source]).fetchall())
+    delivered_before = {row[0] for row in con.execute(
+        "SELECT DISTINCT file_sha256 FROM ingest.files WHERE source = ? AND status <> 'duplicate_file'",
+        [source]).fetchall()}
+    turns = _Turns()
+    cursors: queue.Queue = queue.Queue()
+    opened = [con.cursor() for _ in range(max(1, min(workers, len(deliveries))))]
+    for cursor in opened:
+        cursors.put(cursor)
+
+    def job(delivery: _Delivery) -> FileSummary:
+        cursor = cursors.get()
+        try:
+            return _ingest_delivery(cursor, source, delivery, known, delivered_before, turns)
+        finally:
+            cursors.put(cursor)
+
+    bar = None
+    if progress and deliveries:
+        from tqdm import tqdm
+        bar = tqdm(total=len(deliveries), desc=source, unit="file")
+    summaries: list[FileSummary] = []
+    first_error: BaseException | None = None
+    try:
+        with ThreadPoolExecutor(max_workers=len(opened)) as pool:
+            futures = [pool.submit(job, delivery) for delivery in deliveries]
+            for future in futures:
+                try:
+                    summaries.append(future.result())
+                except _Aborted:
+                    pass
+                except BaseException as exc:  # noqa: BLE001 - re-raised below, after the pool stops
+                    first_error = first_error or exc
+                if bar is not None:
+                    bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+        for cursor in opened:
+            cursor.close()
+    if first_error is not None:
+        raise first_error
+    return summaries
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str, path: Path,
+                export_date: date | None) -> FileSummary:
+    """Ingest one delivered file (one transaction) and return what happened to it."""
+    ensure_tables(con, [source])
+    return _ingest_files(con, Path(landing_dir).resolve(), source, [(path, export_date)], 1, False)[0]
+
+
 def ingest_source(con: duckdb.DuckDBPyConnection, landing_dir: Path | str, source: str,
-                  export_dates: list[str] | None = None, progress: bool = True) -> SourceSummary:
+                  export_dates: list[str] | None = None, progress: bool = True,
+                  workers: int = DEFAULT_WORKERS) -> SourceSummary:
     """Ingest the new files of one source (`<landing>/<source>/<YYYY-MM-DD>/*`, or
     `reference/fx_rates/*`), in "later" order, optionally only some export dates.
 
     Files already ingested are not touched; the returned summary lists every file seen.
+    `workers` files are parsed and validated at once; commits stay in order.
     """
     if source not in LOADERS:
         raise ValueError(f"unknown source {source!r}; known: {', '.join(LOADERS)}")
     landing_dir = Path(landing_dir).resolve()
     ensure_tables(con, [source])
-    summary = SourceSummary(source)
     files = list_source_files(landing_dir, source, export_dates)
-    iterator = files
-    if progress and files:
-        from tqdm import tqdm
-        iterator = tqdm(files, desc=source, unit="file", leave=True)
-    for path, export_date in iterator:
-        summary.files.append(ingest_file(con, landing_dir, source, path, export_date))
-    return summary
+    return SourceSummary(source, _ingest_files(con, landing_dir, source, files, workers, progress))
 
 
 def ingest_all(con: duckdb.DuckDBPyConnection, landing_dir: Path | str, export_dates: list[str] | None = None,
-               progress: bool = True) -> dict[str, SourceSummary]:
+               progress: bool = True, workers: int = DEFAULT_WORKERS) -> dict[str, SourceSummary]:
     """Ingest every source of the landing folder; -> summary per source."""
     ensure_tables(con)
-    return {source: ingest_source(con, landing_dir, source, export_dates, progress) for source in SOURCES}
+    return {source: ingest_source(con, landing_dir, source, export_dates, progress, workers) for source in SOURCES}
 
 
 def forget_export_dates(con: duckdb.DuckDBPyConnection, source: str, export_dates: list[str]) -> None:

@@ -150,3 +150,50 @@ def test_cli_ingests_a_landing_folder_and_releases_the_file(tmp_path, capsys):
     with duckdb.connect(str(warehouse)) as con:  # the CLI closed its connection
         assert count(con, "raw.oms_orders") == 4
         assert count(con, "ingest.rejects") == 0
+
+
+def test_loader_crash_stops_the_run_without_partial_files(con, landing, monkeypatch):
+    for day in ("01", "02", "03"):
+        write(landing, f"oms/orders/2026-11-{day}/a.jsonl", order(f"SO{day}") + "\n")
+    real_loader = runner.LOADERS["oms/orders"]
+
+    def crash_on_second_day(cursor, path):
+        if "2026-11-02" in str(path):
+            raise RuntimeError("loader bug")
+        return real_loader(cursor, path)
+
+    monkeypatch.setitem(runner.LOADERS, "oms/orders", crash_on_second_day)
+    try:
+        ingest(con, landing, "oms/orders")
+    except RuntimeError as exc:
+        assert str(exc) == "loader bug"
+    else:
+        raise AssertionError("the loader bug was swallowed")
+    assert con.execute("SELECT file_path FROM ingest.files").fetchall() == [("oms/orders/2026-11-01/a.jsonl",)]
+    assert con.execute("SELECT order_id FROM raw.oms_orders").fetchall() == [("SO01",)]
+
+    monkeypatch.setitem(runner.LOADERS, "oms/orders", real_loader)
+    summary = ingest(con, landing, "oms/orders")  # the next run picks up where it stopped
+    assert [f.status for f in summary.files] == ["unchanged", "loaded", "loaded"]
+    assert_identity(con)
+
+
+def test_one_worker_and_two_workers_give_the_same_result(tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(EXAMPLES_DIR, landing)
+    first = EXAMPLES_DIR / "oms/orders/2026-11-01/orders_0001.jsonl"
+    write(landing, "oms/orders/2026-11-01/orders_0002.jsonl", first.read_bytes())  # same bytes, concurrent
+    write(landing, "oms/orders/2026-11-02/orders_0001.jsonl", first.read_text().splitlines()[0] + "\n")
+    results = []
+    for workers in (1, 2):
+        with duckdb.connect() as con:
+            runner.ingest_all(con, landing, progress=False, workers=workers)
+            results.append((
+                con.execute("SELECT file_path, status, records_read, records_loaded, records_quarantined, "
+                            "repeats_skipped, duplicate_of FROM ingest.files ORDER BY file_path").fetchall(),
+                con.execute("SELECT order_id, status, _file_path, _record_no FROM raw.oms_orders ORDER BY ALL").fetchall(),
+            ))
+    assert results[0] == results[1]
+    files = {row[0]: row for row in results[0][0]}
+    assert files["oms/orders/2026-11-01/orders_0002.jsonl"][1] == "duplicate_file"
+    assert files["oms/orders/2026-11-02/orders_0001.jsonl"][3:6] == (0, 0, 1)  # an exact repeat
