@@ -81,6 +81,10 @@ class Generator:
         self.orders_generated = 0
         self.exact_repeats_injected = 0
         self.scheduler: A.AnomalyScheduler | None = None
+        # (exception_type, key) of every injection whose records were delivered: what the
+        # generator *meant*; the oracle must find each of them (tests check it).
+        self.injections: list[tuple[str, str]] = []
+        self.last_txn: tuple[str, bool] = ("", False)
 
     # ------------------------------------------------------------------ helpers
 
@@ -95,11 +99,14 @@ class Generator:
         r = self.rng.random()
         return 0 if r < 0.85 else (1 if r < 0.95 else 2)
 
-    def out(self, fmt: SourceFormat, ts: float | str, record, *, updates: bool = False) -> None:
-        """Deliver one valid record, sometimes followed by an invalid sibling or an exact repeat."""
+    def out(self, fmt: SourceFormat, ts: float | str, record, *, updates: bool = False) -> bool:
+        """Deliver one valid record, sometimes followed by an invalid sibling or an exact repeat.
+        Returns whether it was delivered (False: dated after the span)."""
         local_date = ts if isinstance(ts, str) else china_date(ts)
-        if self.writer.emit(fmt, local_date, record, updates=updates) is None or self.clean:
-            return
+        if self.writer.emit(fmt, local_date, record, updates=updates) is None:
+            return False
+        if self.clean:
+            return True
         if self.bad_rng.random() < INVALID_RATE[fmt.key]:
             mutators = MUTATORS[fmt.key]
             turn = self.mutator_turn.get(fmt.key, 0)
@@ -112,6 +119,7 @@ class Generator:
             self.writer.emit_text(fmt, local_date, record_text(fmt, record), updates=True, exact_repeat=True)
         if fmt.ext == "jsonl" and self.bad_rng.random() < 0.001:
             self.writer.blank_line(fmt, local_date)
+        return True
 
     # ------------------------------------------------------------------ orders
 
@@ -145,6 +153,7 @@ class Generator:
             entry_source = "manual_import"
 
         channel_order_no = None
+        duplicated = False
         if channel != "store":
             serial = self.next_id("channel_no")
             # Multiplying by a number prime to 10 modulo 10^10 is a bijection: unique, random-looking.
@@ -152,6 +161,7 @@ class Generator:
             recent = self.recent_channel_numbers.setdefault(channel, [])
             if anomaly == A.DUPLICATE_ORDER and recent:
                 channel_order_no = rng.choice(recent)  # the channel pushed the same order twice
+                duplicated = True
             else:
                 recent.append(channel_order_no)
                 if len(recent) > 50:
@@ -180,6 +190,9 @@ class Generator:
                       entry_source, created_at, lines, shipping, coupon, points, tax_rate, anomaly,
                       rng.randrange(2))
         self.orders_generated += 1
+        if anomaly and anomaly not in (A.ORPHAN_PAYMENT, A.UNAPPLIED_CASH):
+            if anomaly != A.DUPLICATE_ORDER or duplicated:
+                self.injections.append((anomaly, order_id))
         return order
 
     def snapshot(self, order: Order, status: str, at: int, *, updates: bool = False, style: int | None = None,
@@ -226,22 +239,24 @@ class Generator:
 
     def gateway_row(self, order_ref: str, txn_id: str, method: str, txn_type: str, status: str, amount: int,
                     currency: str, created_at: int, at: int, *, updates: bool = False) -> dict:
+        """One gateway CSV row; `self.last_txn` remembers (txn_id, delivered)."""
         fee = ""
         if txn_type == "capture" and status == "succeeded" and self.rng.random() < 0.9:
             fee = money(max(1, amount * 6 // 1000))
         record = {"txn_id": txn_id, "order_id": order_ref, "method": method, "txn_type": txn_type, "status": status,
                   "amount": money(amount), "currency": currency, "fee": fee, "created_at": gateway_time(created_at)}
-        self.out(GATEWAY, at, record, updates=updates)
+        self.last_txn = (txn_id, self.out(GATEWAY, at, record, updates=updates))
         return record
 
     def gateway(self, order: Order, txn_type: str, amount: int, at: int, *, currency: str | None = None,
-                order_ref: str | None = None) -> int:
+                order_ref: str | None = None, plain: bool = False) -> int:
         """One succeeded gateway transaction, sometimes first seen pending and updated in a later
-        file, sometimes after a failed attempt. Returns when the money is confirmed."""
+        file, sometimes after a failed attempt (not when `plain`: the injected timing must hold).
+        Returns when the money is confirmed."""
         currency = currency or order.currency
         method = "card" if currency == "USD" else self.rng.choice(PAYMENT_METHODS)
         order_ref = order.order_id if order_ref is None else order_ref
-        if txn_type == "capture" and self.rng.random() < 0.05:
+        if txn_type == "capture" and not plain and self.rng.random() < 0.05:
             failed = f"PAY{self.next_id('txn'):09d}"
             self.gateway_row(order_ref, failed, method, txn_type, "failed", amount, currency, at, at)
             at += self.between(60, 5 * MINUTE)
@@ -264,9 +279,9 @@ class Generator:
         """Captures for a prepaid order; returns when the order is paid (ready to approve)."""
         total = order.total
         if order.anomaly == A.DUPLICATE_PAYMENT:
-            done = self.gateway(order, "capture", total, at)
+            done = self.gateway(order, "capture", total, at, plain=True)
             twin = at + self.between(MINUTE, 9 * MINUTE)
-            self.gateway(order, "capture", total, twin)
+            self.gateway(order, "capture", total, twin, plain=True)
             if order.variant:
                 self.gateway(order, "refund", total, twin + self.between(DAY, 2 * DAY))
             return max(done, twin)
@@ -278,19 +293,23 @@ class Generator:
             if order.currency == "CNY":
                 return self.gateway(order, "capture", max(1, int(total / USD_RATE)), at, currency="USD")
             return self.gateway(order, "capture", int(total * USD_RATE), at, currency="CNY")
-        if total >= 2 and self.rng.random() < 0.05:
-            # Paid in two halves (equal when the total is even): not a duplicate payment.
+        second_at = at + self.between(MINUTE, 8 * MINUTE)
+        if total >= 2 and self.rng.random() < 0.05 and china_date(second_at) == china_date(at):
+            # Paid in two halves (equal when the total is even): not a duplicate payment. Both on
+            # the same China date, so the end of the span never falls between them (one half
+            # alone would be a PAYMENT_AMOUNT_MISMATCH, which has no grace window).
             half = total // 2
-            first = self.gateway(order, "capture", half, at)
-            second = self.gateway(order, "capture", total - half, at + self.between(MINUTE, 8 * MINUTE))
+            first = self.gateway(order, "capture", half, at, plain=True)
+            second = self.gateway(order, "capture", total - half, second_at, plain=True)
             return max(first, second)
         return self.gateway(order, "capture", total, at)
 
-    def bank_credit(self, payer: str, amount: int, currency: str, at: int, remark: str) -> None:
+    def bank_credit(self, payer: str, amount: int, currency: str, at: int, remark: str) -> str | None:
+        """A customer receipt; returns its 交易流水号 when delivered."""
         day = china_date(at)
         record = {"交易日期": day, "交易流水号": f"BK{day.replace('-', '')}{self.next_id('bank'):07d}", "对方户名": payer,
                   "收入金额": money_grouped(amount), "支出金额": "", "币种": currency, "摘要": remark}
-        self.out(BANK, day, record)
+        return record["交易流水号"] if self.out(BANK, day, record) else None
 
     def bank_debit(self, payee: str, amount: int, day: str, remark: str) -> None:
         record = {"交易日期": day, "交易流水号": f"BK{day.replace('-', '')}{self.next_id('bank'):07d}", "对方户名": payee,
@@ -551,12 +570,17 @@ class Generator:
                 reference = order.order_id.lower()  # ids match case-sensitively: this is no order
             self.gateway(order, "capture", rng.randint(1000, 200000), at, order_ref=reference,
                          currency=rng.choice(("CNY", "CNY", "USD")))
+            txn_id, delivered = self.last_txn
+            if delivered:
+                self.injections.append((A.ORPHAN_PAYMENT, txn_id))
         elif order.anomaly == A.UNAPPLIED_CASH:
             if self.next_id("unapplied_style") % 2:
-                self.bank_credit(nickname(rng), rng.randint(100, 500000), "CNY", at, "转账")
+                line_id = self.bank_credit(nickname(rng), rng.randint(100, 500000), "CNY", at, "转账")
             else:
                 payer = rng.choice(self.b2b_customers)[1]
-                self.bank_credit(payer, rng.randint(100, 500000) * 100 + 37, "CNY", at, "预付款")
+                line_id = self.bank_credit(payer, rng.randint(100, 500000) * 100 + 37, "CNY", at, "预付款")
+            if line_id:
+                self.injections.append((A.UNAPPLIED_CASH, line_id))
         if not self.clean and rng.random() < 0.01 and order.channel != "b2b":
             # The first snapshot re-sent with the same updated_at (nickname corrected): on a tie
             # of updated_at the later one wins.

@@ -135,7 +135,8 @@ def simulate(config: SimConfig) -> dict:
         "files_written": len(files),
     }
     from .truth import write_ground_truth  # imported late: the oracle is only needed with truth
-    write_ground_truth(out, writer.invalid, summary, with_exceptions=config.truth, progress=config.progress)
+    write_ground_truth(out, writer.invalid, summary, with_exceptions=config.truth, progress=config.progress,
+                       injections=gen.injections)
     return summary
 
 

@@ -4,6 +4,8 @@
   as delivered (the oracle reads the landing folder back; it is not the list of injections).
 - `invalid_records.csv`: `source,file_path,record_no,reason`, every record the loaders must
   quarantine (record_no 0 for a malformed file).
+- `injected.csv`: `exception_type,key` of what the simulator injected on purpose (delivered
+  records only): a subset of exceptions.csv, which also holds what happened naturally.
 - `summary.json`: seed, arguments, counts, as_of, injected counts per type, repeats and
   re-delivered files, and the exception counts per type.
 """
@@ -21,9 +23,13 @@ GROUND_TRUTH_DIR = "_ground_truth"
 
 
 def write_ground_truth(out: Path, invalid: list[InvalidRecord], summary: dict, with_exceptions: bool = True,
-                       progress: bool = False) -> None:
+                       progress: bool = False, injections: list[tuple[str, str]] = ()) -> None:
     folder = out / GROUND_TRUTH_DIR
     folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "injected.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["exception_type", "key"])
+        writer.writerows(sorted(injections))
     rows = sorted((r.source, r.file_path, r.record_no, r.reason) for r in invalid)
     with open(folder / "invalid_records.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
