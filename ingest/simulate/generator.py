@@ -11,8 +11,8 @@ is simply not delivered, and then the window of the step before has not expired 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from . import anomalies as A
 from .catalog import (CARRIERS, CHANNEL_ORDER_PREFIX, CHANNEL_WEIGHTS, CITIES, PAYMENT_METHODS, TAX_RATES, WAREHOUSES,
@@ -59,27 +59,22 @@ class Fulfilment:
     delivered_at: int | None = None
     cancelled: bool = False
     returnable: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 class Generator:
     """Writes the lifecycles of all orders of a simulation run."""
 
-    def __init__(self, rng: random.Random, bad_rng: random.Random, writer: LandingWriter, clean: bool,
-                 span_first: date, span_days: int):
+    def __init__(self, rng: random.Random, bad_rng: random.Random, writer: LandingWriter, clean: bool):
         self.rng = rng
         self.bad_rng = bad_rng  # invalid records and repeats: their own stream
         self.writer = writer
         self.clean = clean
-        self.span_first = span_first
-        self.span_days = span_days
         self.skus = make_skus(rng)
         self.b2b_customers = make_b2b_customers(rng)
         self.counters: dict[str, int] = {}
         self.recent_channel_numbers: dict[str, list[str]] = {}
         self.mutator_turn: dict[str, int] = {}
         self.orders_generated = 0
-        self.exact_repeats_injected = 0
         self.scheduler: A.AnomalyScheduler | None = None
         # (exception_type, key) of every injection whose records were delivered: what the
         # generator *meant*; the oracle must find each of them (tests check it).
@@ -596,14 +591,3 @@ class Generator:
 def day_start(day: date) -> int:
     """Epoch seconds of 00:00 China time on `day`."""
     return int(datetime(day.year, day.month, day.day, tzinfo=CHINA).timestamp())
-
-
-def local_day(ts: int) -> date:
-    return datetime.fromtimestamp(ts, CHINA).date()
-
-
-def days_between(first: date, last: date) -> int:
-    return (last - first).days
-
-
-__all__ = ["Generator", "Order", "day_start", "local_day", "days_between", "timedelta"]

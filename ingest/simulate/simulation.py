@@ -2,8 +2,6 @@
 then the ground truth (oracle) in `_ground_truth/`."""
 from __future__ import annotations
 
-import csv
-import json
 import random
 import shutil
 import sys
@@ -53,7 +51,7 @@ def simulate(config: SimConfig) -> dict:
     first_day = config.start
     last_day = first_day + timedelta(days=config.days - 1)
     writer = LandingWriter(out, first_day, last_day, config.max_records_per_file)
-    gen = Generator(rng, bad_rng, writer, config.clean, first_day, config.days)
+    gen = Generator(rng, bad_rng, writer, config.clean)
 
     write_fx_rates(out, rng, first_day - timedelta(days=BACKLOG_DAYS + 5), last_day)
 
