@@ -195,7 +195,8 @@ def decode_text(data: bytes, encoding: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def read_csv_records(con: duckdb.DuckDBPyConnection, text: str, columns: tuple[str, ...], table: str) -> int:
+def read_csv_records(con: duckdb.DuckDBPyConnection, text: str, columns: tuple[str, ...], table: str,
+                     utf8_path: Path | None = None) -> int:
     """Load CSV text as temp table `table(record_no, raw_text, n_fields, <columns>)`.
 
     Python's csv module parses (it keeps quoted commas and newlines right); the raw text of each
@@ -204,10 +205,18 @@ def read_csv_records(con: duckdb.DuckDBPyConnection, text: str, columns: tuple[s
     and are not numbered. A row that cannot be parsed, or has another number of fields, keeps
     n_fields <> len(columns) and becomes malformed_record in the loader.
     """
+    if '"' not in text and text.count("\r") == text.count("\r\n"):
+        return _read_unquoted_csv(con, text, columns, table, utf8_path)
     consumed: list[str] = []
 
     def physical_lines():
-        for line in text.splitlines(keepends=True):
+        # Only \n ends a line (str.splitlines would also break on \u2028, \x1c, ... inside a field).
+        lines = text.split("\n")
+        for number, line in enumerate(lines, start=1):
+            if number < len(lines):
+                line += "\n"
+            elif not line:
+                break
             consumed.append(line)
             yield line
 
@@ -272,6 +281,41 @@ def read_csv_records(con: duckdb.DuckDBPyConnection, text: str, columns: tuple[s
     finally:
         con.unregister("_csv_frame")
     return len(record_nos)
+
+
+def _read_unquoted_csv(con: duckdb.DuckDBPyConnection, text: str, columns: tuple[str, ...], table: str,
+                       utf8_path: Path | None) -> int:
+    """read_csv_records for text without any quote character: every line is one record and
+    fields are split on commas, so DuckDB does it all in bulk (same numbering and raw text).
+    A UTF-8 file is read by DuckDB itself (faster than passing the text as a parameter)."""
+    first_line = text.split("\n", 1)[0].removesuffix("\r")
+    if not first_line.strip():
+        raise MalformedFile("empty file: no header row")
+    header = first_line.split(",")
+    if tuple(header) != tuple(columns):
+        raise MalformedFile(f"header {header!r} differs from {list(columns)!r}")
+    width = len(columns)
+    cells = ", ".join(
+        f"CASE WHEN len(fields) = {width} THEN fields[{i + 1}] END AS {quote_ident(name)}"
+        for i, name in enumerate(columns)
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            WITH physical AS (
+                SELECT unnest(lines) AS line, generate_subscripts(lines, 1) AS line_no
+                FROM (SELECT string_split({"content" if utf8_path else "?"}, chr(10)) AS lines
+                      {"FROM read_text(?)" if utf8_path else ""})
+            ), data_rows AS (
+                SELECT line_no, CASE WHEN ends_with(line, chr(13)) THEN line[:-2] ELSE line END AS raw_text
+                FROM physical
+                WHERE line_no > 1 AND NOT regexp_full_match(line, '[ \t\r]*')
+            )
+            SELECT (row_number() OVER (ORDER BY line_no))::INTEGER AS record_no, raw_text,
+                   len(fields)::INTEGER AS n_fields, {cells}
+            FROM (SELECT line_no, raw_text, string_split(raw_text, ',') AS fields FROM data_rows)""",
+        [str(utf8_path) if utf8_path else text],
+    )
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def quote_ident(name: str) -> str:
@@ -369,7 +413,7 @@ def load_csv_flat(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, rul
     columns = tuple(rule.name for rule in rules)
     text = decode_text(path.read_bytes(), encoding)
     text_table = f"{prefix}_text"
-    records = read_csv_records(con, text, columns, text_table)
+    records = read_csv_records(con, text, columns, text_table, path if encoding == "utf-8" else None)
     extra_reasons = extra_reasons or {}
     reasons = first_reason_sql(
         extra_reasons.get(rule.name) or text_reason_sql(rule, quote_ident(rule.name)) for rule in rules

@@ -152,15 +152,15 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...] | lis
 def _persist(con: duckdb.DuckDBPyConnection, source: str, load: FileLoad, lineage: list) -> tuple[int, int]:
     """Insert the rows of records not already loaded (exact repeats skipped); -> (loaded, skipped)."""
     tables = list(load.tables.items())
-    parent_table, parent_rows = tables[0]
+    parent_table, parent_view = tables[0]
+    # Materialize the parent rows once: their md5 is used by the repeat check and the insert.
+    parent_rows = "_ingest_parent"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {parent_rows} AS SELECT * FROM {parent_view}")
+    tables[0] = (parent_table, parent_rows)
     # First occurrence in this file of each record text...
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _ingest_candidates AS
-            SELECT _record_no, _record_hash FROM (
-                SELECT _record_no, _record_hash,
-                       row_number() OVER (PARTITION BY _record_hash ORDER BY _record_no) AS occurrence
-                FROM {parent_rows})
-            WHERE occurrence = 1"""
+            SELECT min(_record_no) AS _record_no, _record_hash FROM {parent_rows} GROUP BY _record_hash"""
     )
     # ...minus texts already loaded for this source. The small candidate set is the join's
     # build side; the raw table is only scanned.
@@ -181,7 +181,7 @@ def _persist(con: duckdb.DuckDBPyConnection, source: str, load: FileLoad, lineag
         )
     valid = con.execute(f"SELECT count(*) FROM {parent_rows}").fetchone()[0]
     loaded = con.execute("SELECT count(*) FROM _ingest_keep").fetchone()[0]
-    for temp in ("_ingest_candidates", "_ingest_keep"):
+    for temp in ("_ingest_candidates", "_ingest_keep", "_ingest_parent"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     return loaded, valid - loaded
 
