@@ -133,3 +133,24 @@ def test_bank_file_that_is_not_gbk_is_malformed(con, landing):
     assert [r[:3] for r in rejects(con)] == [("payments/bank/2026-11-02/a.csv", 0, "malformed_file")]
     assert [(f.status, f.records_read, f.records_loaded) for f in summary.files] == [("malformed_file", 1, 0), ("loaded", 1, 1)]
     assert_identity(con)
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["unquoted-bulk-path", "quoted-csv-module-path"])
+def test_csv_numbering_skips_blank_rows_and_keeps_crlf_rows_whole(con, landing, quoted):
+    bad = gateway_row(txn_id="PAY-2", method="paypal")
+    third = gateway_row(txn_id='"PAY-3"' if quoted else "PAY-3")
+    content = "\r\n".join([GATEWAY_HEADER, gateway_row(), "", "  ", bad, third]) + "\r\n\r\n"
+    write(landing, "payments/gateway/2026-11-01/txns.csv", content)
+    summary = ingest(con, landing, "payments/gateway")
+    assert rejects(con) == [("payments/gateway/2026-11-01/txns.csv", 2, "invalid_value:method", bad)]
+    assert con.execute("SELECT txn_id, created_at, _record_no FROM raw.payments_gateway_transactions ORDER BY 3").fetchall() == [
+        ("PAY-1", "2026-11-01T01:13:10Z", 1), ("PAY-3", "2026-11-01T01:13:10Z", 3)]
+    assert summary.records_read == 3
+
+
+def test_separator_characters_inside_a_field_do_not_split_a_row(con, landing):
+    row = bank_row(摘要='"货款\x0bSO1\x1c\x0c"')  # str.splitlines() would break this row
+    write(landing, "payments/bank/2026-11-02/statement.csv", f"{BANK_HEADER}\r\n{row}\r\n", "gbk")
+    ingest(con, landing, "payments/bank")
+    assert rejects(con) == []
+    assert con.execute('SELECT "摘要" FROM raw.payments_bank_statement_lines').fetchall() == [("货款\x0bSO1\x1c\x0c",)]
