@@ -22,7 +22,45 @@ credit_lines as (
     where bank_lines.direction = 'credit'
 ),
 
+order_id_lengths as (
+    select distinct {{ dbt.length('orders.order_id') }} as id_length from orders
+),
+
+scan_positions as (
+    -- 1..N start positions; remarks whose normalised text is longer are scanned by the fallback below
+    {{ dbt.generate_series(var('bank_remark_scan_chars')) }}
+),
+
+remark_substrings as (
+    -- every substring of the normalised remark that has the length of some order_id: an equi-join
+    -- then finds the orders it contains (no orders x lines cross join)
+    select
+        credit_lines.bank_line_id,
+        credit_lines.currency,
+        scan_positions.generated_number as match_position,
+        order_id_lengths.id_length as match_length,
+        substring(credit_lines.remark_normalized, scan_positions.generated_number, order_id_lengths.id_length) as candidate_id
+    from credit_lines
+    inner join order_id_lengths
+        on order_id_lengths.id_length <= {{ dbt.length('credit_lines.remark_normalized') }}
+    inner join scan_positions
+        on scan_positions.generated_number + order_id_lengths.id_length - 1 <= {{ dbt.length('credit_lines.remark_normalized') }}
+),
+
 remark_candidates as (
+    select
+        remark_substrings.bank_line_id,
+        orders.order_id,
+        remark_substrings.match_position,
+        remark_substrings.match_length
+    from remark_substrings
+    inner join orders
+        on remark_substrings.candidate_id = orders.order_id
+        and remark_substrings.currency = orders.currency
+
+    union all
+
+    -- fallback for remarks longer than the scan window: first occurrence of each order_id in the text
     select
         credit_lines.bank_line_id,
         orders.order_id,
@@ -31,7 +69,8 @@ remark_candidates as (
     from credit_lines
     inner join orders
         on credit_lines.currency = orders.currency
-        and {{ dbt.position('orders.order_id', 'credit_lines.remark_normalized') }} > 0
+        and {{ dbt.position('orders.order_id', 'credit_lines.remark_normalized') }} > {{ var('bank_remark_scan_chars') }}
+    where {{ dbt.length('credit_lines.remark_normalized') }} > {{ var('bank_remark_scan_chars') }}
 ),
 
 remark_ranked as (
