@@ -90,9 +90,15 @@ class Generator:
     def between(self, low: int, high: int) -> int:
         return self.rng.randint(low, high)
 
-    def time_style(self) -> int:
-        r = self.rng.random()
-        return 0 if r < 0.85 else (1 if r < 0.95 else 2)
+    def stamp(self, at: int, style: int | None = None) -> str:
+        """OMS/ERP time stamp: `+08:00` mostly, some `Z`, some with milliseconds (then the
+        instant really carries them: loaders must not truncate)."""
+        if style is None:
+            r = self.rng.random()
+            style = 0 if r < 0.85 else (1 if r < 0.95 else 2)
+        if style == 2:
+            return iso_with_offset(at + self.rng.randint(1, 999) / 1000, 2)
+        return iso_with_offset(at, style)
 
     def out(self, fmt: SourceFormat, ts: float | str, record, *, updates: bool = False) -> bool:
         """Deliver one valid record, sometimes followed by an invalid sibling or an exact repeat.
@@ -202,7 +208,7 @@ class Generator:
             "payment_terms": order.payment_terms, "currency": order.currency, "entry_source": order.entry_source,
             "status": status,
             "created_at": iso_with_offset(order.created_at, 0),
-            "updated_at": iso_with_offset(at, self.time_style() if style is None else style),
+            "updated_at": self.stamp(at, style),
             "lines": [{"line_no": n, "sku": s, "qty": q, "unit_price": money(p), "discount": money(d)}
                       for n, s, q, p, d in order.lines],
             "shipping_fee": money(order.shipping), "coupon_amount": money(order.coupon),
@@ -215,13 +221,13 @@ class Generator:
             return  # keyed in by hand outside the OMS flow: no status events at all
         source = "manual_import" if order.entry_source == "manual_import" and self.rng.random() < 0.5 else "oms"
         record = {"event_id": f"EV{self.next_id('event'):010d}", "order_id": order.order_id, "status": status,
-                  "occurred_at": iso_with_offset(at, self.time_style()), "source": source,
+                  "occurred_at": self.stamp(at), "source": source,
                   "operator": "svc-oms" if source == "oms" else f"user{self.rng.randint(1, 40):03d}"}
         self.out(EVENTS, at, record)
         if self.rng.random() < 0.02:
             # The same event delivered again by the OMS outbox: same event_id and instant,
-            # different text (time written in UTC), so only the event_id tells it is a repeat.
-            again = dict(record, occurred_at=iso_with_offset(at, 1))
+            # different text (the outbox tags its retries), so only the event_id tells.
+            again = dict(record, operator=record["operator"] + "-retry")
             self.out(EVENTS, at + self.between(60, 6 * HOUR), again)
 
     def status(self, order: Order, status: str, at: int, *, snapshot: bool = True) -> None:
@@ -461,7 +467,7 @@ class Generator:
             amount = gross[index] if gross else order.total
             lines += self.invoice_lines(order, amount, -1 if kind == "credit_note" else 1)
         record = {"InvoiceId": invoice_id, "InvoiceNo": f"2631200{self.next_id('invoice_no'):013d}", "Type": kind,
-                  "Status": "issued", "IssuedAt": iso_with_offset(issued, self.time_style()),
+                  "Status": "issued", "IssuedAt": self.stamp(issued),
                   "Currency": orders[0].currency, "BuyerId": orders[0].customer_id, "OriginalInvoiceId": original,
                   "Lines": lines}
         self.out(INVOICES, issued, record)
