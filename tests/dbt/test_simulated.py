@@ -97,3 +97,20 @@ def test_clean_simulation_yields_no_exception(tmp_path_factory):
     assert run.returncode == 0, run.output[-8000:]
     rows = query(warehouse, "select exception_type, exception_key from marts.reconciliation_exceptions limit 20")
     assert rows == [], rows
+
+
+@pytest.mark.slow
+def test_sla_windows_are_dbt_vars(simulated_build, tmp_path):
+    """Widening a window through --vars removes the exceptions it governs; the defaults are the spec's."""
+    import shutil
+
+    from tests.dbt.conftest import run_dbt
+
+    _, warehouse, _ = simulated_build
+    baseline = query(warehouse, "select count(*) from marts.reconciliation_exceptions where exception_type = 'STUCK_AWAITING_APPROVAL'")[0][0]
+    assert baseline > 0
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    run = run_dbt(copy, ["run", "--select", "int_exceptions_detected+", "--vars", "{sla_approval_hours: 100000}"], tmp_path)
+    assert run.returncode == 0, run.output[-4000:]
+    assert query(copy, "select count(*) from marts.reconciliation_exceptions where exception_type = 'STUCK_AWAITING_APPROVAL'")[0][0] == 0
