@@ -23,7 +23,8 @@ class _OpenFile:
     path: str  # relative to the landing folder, '/'-separated
     fmt: SourceFormat
     export_date: str
-    records: int = 0
+    records: int = 0  # records written (drives the rotation to a new part)
+    lines: int = 0  # physical lines after the header: a JSON Lines record's number is its line
     buffered: list[str] = field(default_factory=list)
     created: bool = False
 
@@ -114,15 +115,19 @@ class LandingWriter:
             open_file = self._file_for(fmt, day, False)
             if open_file.records:
                 open_file.buffered.append("")
+                open_file.lines += 1
 
     def _append(self, fmt: SourceFormat, day: str, text: str, updates: bool) -> tuple[str, int]:
         open_file = self._file_for(fmt, day, updates)
         open_file.records += 1
+        open_file.lines += 1
         open_file.buffered.append(text)
         self._buffered_lines += 1
         if self._buffered_lines >= self.flush_every:
             self.flush()
-        return open_file.path, open_file.records
+        # Record numbers (sources.md): JSON Lines, the line number in the file (a blank line is no
+        # record but still a line); CSV, the data row; XML, the <Invoice> position.
+        return open_file.path, (open_file.lines if fmt.ext == "jsonl" else open_file.records)
 
     def flush(self) -> None:
         """Append every buffer to its file (creating it with its header on first use)."""

@@ -248,11 +248,9 @@ def _records(source: str, content: bytes):
         raise Reject("malformed_file") from None
     lines = decoded.splitlines()
     if EXTENSIONS[source] == "jsonl":
-        number = 0
-        for line in lines:
+        for number, line in enumerate(lines, start=1):  # the record number is the line number
             if not line.strip():
                 continue  # blank lines are not records
-            number += 1
             try:
                 parsed = json.loads(line)
                 if not isinstance(parsed, dict):

@@ -109,11 +109,9 @@ def test_json_lines_parse_back_except_the_deliberately_invalid(sample):
                 with pytest.raises(UnicodeDecodeError):
                     path.read_bytes().decode("utf-8")
                 continue
-            number = 0
-            for line in path.read_text(encoding="utf-8").splitlines():
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
                 if not line.strip():
-                    continue
-                number += 1
+                    continue  # not a record, but it keeps its line number
                 if (rel, number) in bad:
                     continue
                 assert isinstance(json.loads(line), dict)
@@ -296,6 +294,15 @@ def test_reader_skips_exact_repeats_and_redelivered_files(tmp_path):
     assert [t.status for t in result.data.gateway] == ["pending", "succeeded"]
     assert result.exact_repeats == 1
     assert result.duplicate_files == ["payments/gateway/2026-11-01/txns_updates_0001_resent.csv"]
+
+
+def test_json_lines_record_number_is_the_line_number(tmp_path):
+    day = tmp_path / "wms/tracking/2026-11-01"
+    day.mkdir(parents=True)
+    good = '{"shipment_id": "S1", "event": "shipped", "occurred_at": "2026-11-01 08:00:00"}'
+    (day / "tracking_0001.jsonl").write_text(good + "\n\n" + '{"event": "shipped"' + "\n")
+    assert read_landing(tmp_path).rejects == [("wms/tracking", "wms/tracking/2026-11-01/tracking_0001.jsonl", 3,
+                                               "malformed_record")]
 
 
 def test_tracking_times_are_china_local():
