@@ -22,7 +22,7 @@ tracking as (
 ),
 
 invoices as (
-    select max({{ utc_from_offset_text('"IssuedAt"') }}) as latest_at from {{ source('raw', 'erp_invoices') }}
+    select max({{ utc_from_offset_text(adapter.quote('IssuedAt')) }}) as latest_at from {{ source('raw', 'erp_invoices') }}
 ),
 
 data_latest as (

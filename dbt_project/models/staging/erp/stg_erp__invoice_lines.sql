@@ -10,16 +10,16 @@ winning_invoices as (
 renamed as (
     select
         -- ids
-        source."InvoiceId" as invoice_id,
+        source.{{ adapter.quote('InvoiceId') }} as invoice_id,
         cast(source.line_no as integer) as line_no,
-        nullif(source."OrderId", '') as order_id,
+        nullif(source.{{ adapter.quote('OrderId') }}, '') as order_id,
         -- amounts (negative on credit notes)
-        {{ money('source."NetAmount"') }} as net_amount,
-        {{ money('source."TaxAmount"') }} as tax_amount,
-        {{ money('cast(source."NetAmount" as decimal(18, 2)) + cast(source."TaxAmount" as decimal(18, 2))') }} as gross_amount
+        {{ money('source.' ~ adapter.quote('NetAmount')) }} as net_amount,
+        {{ money('source.' ~ adapter.quote('TaxAmount')) }} as tax_amount,
+        {{ money('cast(source.' ~ adapter.quote('NetAmount') ~ ' as decimal(18, 2)) + cast(source.' ~ adapter.quote('TaxAmount') ~ ' as decimal(18, 2))') }} as gross_amount
     from source
     inner join winning_invoices
-        on source."InvoiceId" = winning_invoices.invoice_id
+        on source.{{ adapter.quote('InvoiceId') }} = winning_invoices.invoice_id
         and source._export_date = winning_invoices._export_date
         and source._file_path = winning_invoices._file_path
         and source._record_no = winning_invoices._record_no

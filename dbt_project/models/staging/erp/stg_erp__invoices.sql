@@ -6,16 +6,16 @@ with source as (
 renamed as (
     select
         -- ids
-        "InvoiceId" as invoice_id,
-        "InvoiceNo" as invoice_no,
-        "BuyerId" as buyer_id,
-        nullif("OriginalInvoiceId", '') as original_invoice_id,
+        {{ adapter.quote('InvoiceId') }} as invoice_id,
+        {{ adapter.quote('InvoiceNo') }} as invoice_no,
+        {{ adapter.quote('BuyerId') }} as buyer_id,
+        nullif({{ adapter.quote('OriginalInvoiceId') }}, '') as original_invoice_id,
         -- dimensions
-        "Type" as invoice_type,
-        "Status" as invoice_status,
-        "Currency" as currency,
+        {{ adapter.quote('Type') }} as invoice_type,
+        {{ adapter.quote('Status') }} as invoice_status,
+        {{ adapter.quote('Currency') }} as currency,
         -- timestamps
-        {{ utc_from_offset_text('"IssuedAt"') }} as issued_at,
+        {{ utc_from_offset_text(adapter.quote('IssuedAt')) }} as issued_at,
         -- lineage
         _export_date,
         _file_path,

@@ -4,20 +4,28 @@ with source as (
 ),
 
 renamed as (
+    -- the delivered Chinese column names are quoted with adapter.quote (double quotes on DuckDB, backticks on Spark)
+    {%- set value_date = adapter.quote('交易日期') %}
+    {%- set line_id = adapter.quote('交易流水号') %}
+    {%- set counterparty = adapter.quote('对方户名') %}
+    {%- set credit = adapter.quote('收入金额') %}
+    {%- set debit = adapter.quote('支出金额') %}
+    {%- set currency = adapter.quote('币种') %}
+    {%- set remark = adapter.quote('摘要') %}
     select
         -- ids
-        "交易流水号" as bank_line_id,
+        {{ line_id }} as bank_line_id,
         -- dimensions
-        "对方户名" as counterparty_name,
-        "币种" as currency,
-        "摘要" as remark,
-        case when nullif("收入金额", '') is not null then 'credit' else 'debit' end as direction,
+        {{ counterparty }} as counterparty_name,
+        {{ currency }} as currency,
+        {{ remark }} as remark,
+        case when nullif({{ credit }}, '') is not null then 'credit' else 'debit' end as direction,
         -- amounts (thousands separators allowed in this file)
-        {{ money("nullif(replace(\"收入金额\", ',', ''), '')") }} as credit_amount,
-        {{ money("nullif(replace(\"支出金额\", ',', ''), '')") }} as debit_amount,
+        {{ money("nullif(replace(" ~ credit ~ ", ',', ''), '')") }} as credit_amount,
+        {{ money("nullif(replace(" ~ debit ~ ", ',', ''), '')") }} as debit_amount,
         -- dates: China-local value date, and the UTC instant of its local midnight
-        cast("交易日期" as date) as value_date,
-        {{ china_date_start_utc('cast("交易日期" as date)') }} as value_date_start_at,
+        cast({{ value_date }} as date) as value_date,
+        {{ china_date_start_utc('cast(' ~ value_date ~ ' as date)') }} as value_date_start_at,
         -- lineage
         _export_date,
         _file_path,
