@@ -148,9 +148,9 @@ currency_mismatch as (
         'CURRENCY_MISMATCH' as exception_type,
         facts.order_id,
         cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        facts.currency_mismatch_currency as currency,
         facts.currency_mismatch_amount as amount_at_risk,
-        'succeeded gateway transaction(s) in another currency than ' || facts.currency as details
+        'succeeded gateway transaction(s) in ' || facts.currency_mismatch_currency || ' for an order in ' || facts.currency as details
     from facts
     where facts.has_currency_mismatch
 ),

@@ -78,6 +78,7 @@ joined as (
         coalesce(payments.capture_count, 0) as capture_count,
         coalesce(payments.has_currency_mismatch, false) as has_currency_mismatch,
         coalesce(payments.currency_mismatch_amount, 0) as currency_mismatch_amount,
+        payments.currency_mismatch_currency,
         coalesce(payments.has_duplicate_capture_pair, false) as has_duplicate_capture_pair,
         payments.first_refunded_at,
         readiness.ready_at,

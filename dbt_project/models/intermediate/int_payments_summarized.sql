@@ -52,6 +52,7 @@ aggregated as (
         sum(case when succeeded.txn_type = 'refund' then 1 else 0 end) as refund_count,
         sum(case when succeeded.currency <> succeeded.order_currency then 1 else 0 end) as currency_mismatch_count,
         sum(case when succeeded.currency <> succeeded.order_currency then succeeded.amount else 0 end) as currency_mismatch_amount,
+        max(case when succeeded.currency <> succeeded.order_currency then succeeded.currency end) as currency_mismatch_currency,
         min(case when succeeded.txn_type = 'capture' then succeeded.created_at end) as first_captured_at,
         min(case when succeeded.txn_type = 'refund' then succeeded.created_at end) as first_refunded_at
     from succeeded
@@ -67,6 +68,7 @@ final as (
         aggregated.refund_count,
         aggregated.currency_mismatch_count > 0 as has_currency_mismatch,
         {{ money('aggregated.currency_mismatch_amount') }} as currency_mismatch_amount,
+        aggregated.currency_mismatch_currency,
         coalesce(duplicate_pairs.duplicate_pair_count, 0) > 0 as has_duplicate_capture_pair,
         aggregated.first_captured_at,
         aggregated.first_refunded_at
