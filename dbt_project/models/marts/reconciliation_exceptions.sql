@@ -8,6 +8,20 @@ as_of as (
     select as_of from {{ ref('int_as_of_resolved') }}
 ),
 
+fx_rates as (
+    select * from {{ ref('stg_reference__fx_rates') }}
+),
+
+rate_keys as (
+    select distinct detected.currency, {{ china_date('as_of.as_of') }} as rate_on
+    from detected
+    cross join as_of
+),
+
+rates as (
+    {{ fx_rates_for('rate_keys', 'fx_rates') }}
+),
+
 final as (
     select
         {{ dbt.hash(dbt.concat(['detected.exception_type', "'|'", 'detected.exception_key'])) }} as exception_id,
@@ -29,9 +43,13 @@ final as (
         end as severity,
         detected.amount_at_risk,
         detected.currency,
+        {{ money('round(detected.amount_at_risk * rates.rate_to_cny, 2)') }} as amount_at_risk_cny,
         detected.details
     from detected
     cross join as_of
+    left join rates
+        on detected.currency = rates.currency
+        and {{ china_date('as_of.as_of') }} = rates.rate_on
 )
 
 select * from final
