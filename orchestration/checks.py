@@ -82,10 +82,10 @@ def ingest_integrity_checks(warehouse: DuckDBResource):
     for tables in RAW_TABLES.values():
         for table in tables:
             source = _source_of_table(table)
-            # The suite covers every source at once; offending keys are file paths, so each raw
-            # asset shows the ones of its own source.
+            # The suite covers every source at once; offending keys are file paths (or the source
+            # itself, for freshness), so each raw asset shows the ones of its own source.
             yield suite_check_result(results, raw_asset_key(table), check_name(INGEST_SUITE),
-                                     key_filter=lambda key, prefix=source + "/": key.startswith(prefix))
+                                     key_filter=lambda key, src=source: key == src or key.startswith(src + "/"))
 
 
 @dg.multi_asset_check(
