@@ -80,6 +80,7 @@ class Generator:
         # generator *meant*; the oracle must find each of them (tests check it).
         self.injections: list[tuple[str, str]] = []
         self.last_txn: tuple[str, bool] = ("", False)
+        self.last_b2b_order: dict[str, str] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -525,8 +526,13 @@ class Generator:
                 amount = order.total // 2 if anomaly == A.AR_OVERDUE else order.total
                 if self.clean or rng.random() < 0.8:
                     remark = remark_with_id(rng, order.order_id, order.channel_order_no or "")
+                    previous = self.last_b2b_order.get(order.customer_id)
+                    if not self.clean and previous and rng.random() < 0.05:
+                        # Two ids in one remark: rule 1 takes the leftmost, this order's.
+                        remark += f" (上次 {previous})"
                 else:
                     remark = remark_without_id(rng, order.order_id)
+                self.last_b2b_order[order.customer_id] = order.order_id
                 payer = order.customer_name + (" " if rng.random() < 0.05 else "")  # trailing blank: trimmed
                 self.bank_credit(payer, amount, order.currency, paid_at, remark)
         if result.delivered_at is None or order.anomaly in (A.SHIPMENT_NOT_REFLECTED_IN_OMS,):
@@ -582,6 +588,15 @@ class Generator:
                 line_id = self.bank_credit(payer, rng.randint(100, 500000) * 100 + 37, "CNY", at, "预付款")
             if line_id:
                 self.injections.append((A.UNAPPLIED_CASH, line_id))
+        if not self.clean and rng.random() < 0.004:
+            # Records pointing at nothing known: valid input, loaded, and they raise nothing
+            # (an event of an order the OMS never sent, a scan of an unknown shipment, a refund
+            # with a reference to no order: only captures can be orphans).
+            ghost = f"SO{datetime.fromtimestamp(order.created_at, CHINA):%Y%m%d}9{rng.randint(0, 99999):05d}"
+            self.out(EVENTS, at, {"event_id": f"EV{self.next_id('event'):010d}", "order_id": ghost,
+                                  "status": "created", "occurred_at": self.stamp(at), "source": "oms"})
+            self.scan(f"SH9{rng.randint(0, 10**8):09d}", "in_transit", at, rng.choice(CITIES))
+            self.gateway(order, "refund", rng.randint(100, 5000), at, order_ref=ghost)
         if not self.clean and rng.random() < 0.01 and order.channel != "b2b":
             # The first snapshot re-sent with the same updated_at (nickname corrected): on a tie
             # of updated_at the later one wins.
