@@ -186,10 +186,12 @@ def _persist(con: duckdb.DuckDBPyConnection, source: str, load: FileLoad, lineag
     return loaded, valid - loaded
 
 
-def _malformed_text(path: Path) -> str:
+def _malformed_text(path: Path, source: str) -> str:
+    """The head of an unreadable file, decoded as well as it goes, for its reject row."""
     with path.open("rb") as handle:
         head = handle.read(accounting.MALFORMED_FILE_TEXT_CHARS * 4)
-    return head.decode("utf-8", errors="replace")[: accounting.MALFORMED_FILE_TEXT_CHARS]
+    encoding = "gbk" if source == "payments/bank" else "utf-8"
+    return head.decode(encoding, errors="replace")[: accounting.MALFORMED_FILE_TEXT_CHARS]
 
 
 @dataclass
@@ -269,7 +271,7 @@ def _commit_file(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Deli
             # Nothing of an unreadable file is kept but its one reject row and its accounting.
             accounting.write_malformed_file(cursor, system=system, source=source, file_path=file_path,
                                             file_sha256=sha256, export_date=export_date,
-                                            raw_text=_malformed_text(delivery.path), rejected_at=now)
+                                            raw_text=_malformed_text(delivery.path, source), rejected_at=now)
             accounting.record_file(cursor, accounting.FileRecord(
                 **record, records_read=1, records_loaded=0, records_quarantined=1, repeats_skipped=0,
                 status="malformed_file", duplicate_of=None))
