@@ -172,7 +172,9 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> i
                 -- unnest and generate_subscripts of one list are zipped: line i has number i.
                 -- (A lateral join on read_text would carry the whole file text into every row.)
                 SELECT unnest(lines) AS line, generate_subscripts(lines, 1) AS n
-                FROM (SELECT string_split(content, chr(10)) AS lines FROM read_text(?))
+                FROM (SELECT string_split(CASE WHEN starts_with(content, chr(65279))  -- a UTF-8 BOM
+                                               THEN content[2:] ELSE content END, chr(10)) AS lines
+                      FROM read_text(?))
             )
             -- blank lines are not records (a regex fails fast on a long line; trim() does not)
             WHERE NOT regexp_full_match(line, '[ \t\r]*')

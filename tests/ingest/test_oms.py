@@ -205,3 +205,10 @@ def test_event_for_unknown_order_without_operator_is_loaded(con, landing):
     assert rejects(con) == []
     assert con.execute("SELECT order_id, operator FROM raw.oms_order_events").fetchall() == [("SO-NEVER-SENT", None)]
     assert changed_dict is EVENT
+
+
+def test_utf8_bom_at_start_of_file_is_not_part_of_the_first_record(con, landing):
+    write(landing, "oms/order_events/2026-11-01/events.jsonl", b"\xef\xbb\xbf" + json.dumps(EVENT).encode() + b"\n")
+    ingest(con, landing, "oms/order_events")
+    assert rejects(con) == []
+    assert con.execute("SELECT event_id, _record_no FROM raw.oms_order_events").fetchall() == [("E1", 1)]
