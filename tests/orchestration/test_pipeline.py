@@ -1,7 +1,7 @@
 """The real pipeline end to end, operated as a data engineer would: simulator → Dagster run
 (loaders, dbt, expectation checks, publish), re-runs, a reader during a run, a blocked publish,
-a one-day reload, a killed run. One landing folder and warehouse for the whole module: each
-full run takes about a minute.
+a one-day reload, a killed run. One landing folder and warehouse (tests/conftest.py) for all of
+them: each full run takes about a minute.
 """
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.conftest import run_pipeline
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MARTS = ("order_ledger", "ledger_entries", "order_events", "order_state_timeline",
@@ -54,22 +56,6 @@ READER = textwrap.dedent("""
 """)
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "O2C_LANDING_DIR": str(tmp / "landing"),
-        "O2C_WAREHOUSE": str(tmp / "warehouse.duckdb"),
-        "O2C_PUBLISH_DIR": str(tmp / "published"),
-        "DAGSTER_HOME": str(tmp / "dagster_home"),
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-
-
-def _pipeline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "orchestration.run_pipeline", *args], env=env, cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=900)
-
-
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -97,15 +83,8 @@ def _snapshot(warehouse: Path) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("pipeline")
-    env = _env(tmp)
-    (tmp / "dagster_home").mkdir()
-    subprocess.run([sys.executable, "-m", "ingest.simulate", "--orders", "400", "--days", "6", "--seed", "11",
-                    "--out", str(tmp / "landing")], env=env, cwd=REPO_ROOT, check=True, capture_output=True)
-    first = _pipeline(env)
-    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
-    return tmp, env, first
+def pipeline(pipeline_workspace):
+    return pipeline_workspace
 
 
 def test_a_run_builds_every_mart_and_publishes(pipeline):
@@ -130,7 +109,7 @@ def test_a_rerun_changes_nothing_and_a_reader_sees_only_complete_versions(pipeli
     reader = subprocess.Popen([sys.executable, "-c", READER, str(tmp / "published" / "o2c.duckdb"), str(stop)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        run = _pipeline(env)
+        run = run_pipeline(env)
     finally:
         stop.touch()
         output, _ = reader.communicate(timeout=120)
@@ -150,13 +129,13 @@ def test_a_failed_blocking_check_keeps_the_published_version_and_a_day_reload_re
     with duckdb.connect(str(tmp / "warehouse.duckdb")) as con:
         day = con.execute("select _export_date from raw.oms_order_events order by rowid limit 1").fetchone()[0]
         con.execute("delete from raw.oms_order_events where rowid = (select min(rowid) from raw.oms_order_events)")
-    blocked = _pipeline(env)
+    blocked = run_pipeline(env)
     assert blocked.returncode != 0
     assert "FAILED [ERROR] raw/oms_order_events :: integrity__ingest" in blocked.stdout, blocked.stdout[-3000:]
     assert _digest(published_file) == before_file
     # Re-ingesting that one export date (a one-day partition run) puts the record back; the
     # marts come out exactly as they were.
-    repaired = _pipeline(env, "--dates", f"{day:%Y-%m-%d}", "--reload")
+    repaired = run_pipeline(env, "--dates", f"{day:%Y-%m-%d}", "--reload")
     assert repaired.returncode == 0, repaired.stdout[-3000:]
     assert _marts(_snapshot(tmp / "warehouse.duckdb")) == _marts(before)
 
@@ -179,7 +158,7 @@ def test_a_killed_run_leaves_everything_usable_and_the_next_run_recovers(pipelin
     assert _digest(published_file) == before
     with duckdb.connect(str(tmp / "warehouse.duckdb")) as con:  # the working file opens (WAL replayed)
         assert con.execute("select count(*) from ingest.files").fetchone()[0] > 0
-    recovered = _pipeline(env)
+    recovered = run_pipeline(env)
     assert recovered.returncode == 0, recovered.stdout[-3000:]
     assert "SUCCESS" in recovered.stdout
     assert _digest(published_file) != before  # the recovered run published a new version

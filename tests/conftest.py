@@ -1,0 +1,46 @@
+"""Fixtures shared across test folders."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def pipeline_env(tmp: Path) -> dict[str, str]:
+    """Environment that points every o2c setting into `tmp`."""
+    return {
+        **os.environ,
+        "O2C_LANDING_DIR": str(tmp / "landing"),
+        "O2C_WAREHOUSE": str(tmp / "warehouse.duckdb"),
+        "O2C_PUBLISH_DIR": str(tmp / "published"),
+        "DAGSTER_HOME": str(tmp / "dagster_home"),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+
+
+def run_pipeline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """`python -m orchestration.run_pipeline` — what `make run` executes — in a child process."""
+    return subprocess.run([sys.executable, "-m", "orchestration.run_pipeline", *args], env=env, cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def pipeline_workspace(tmp_path_factory):
+    """A simulated landing folder (400 orders, 6 days) after one full Dagster run of o2c_job.
+
+    Shared by the pipeline tests (which re-run, reload and kill runs, always ending on a good
+    run) and the cookbook tests (which only read the published file).
+    """
+    tmp = tmp_path_factory.mktemp("pipeline")
+    env = pipeline_env(tmp)
+    (tmp / "dagster_home").mkdir()
+    subprocess.run([sys.executable, "-m", "ingest.simulate", "--orders", "400", "--days", "6", "--seed", "11",
+                    "--out", str(tmp / "landing")], env=env, cwd=REPO_ROOT, check=True, capture_output=True)
+    first = run_pipeline(env)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+    return tmp, env, first
