@@ -13,6 +13,7 @@ import os
 import queue
 import re
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -149,21 +150,22 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...] | lis
             ensure_raw_table(con, table, columns)
 
 
-def _persist(con: duckdb.DuckDBPyConnection, source: str, load: FileLoad, lineage: list) -> tuple[int, int]:
-    """Insert the rows of records not already loaded (exact repeats skipped); -> (loaded, skipped)."""
-    tables = list(load.tables.items())
-    parent_table, parent_view = tables[0]
-    # Materialize the parent rows once: their md5 is used by the repeat check and the insert.
-    parent_rows = "_ingest_parent"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {parent_rows} AS SELECT * FROM {parent_view}")
-    tables[0] = (parent_table, parent_rows)
+def _persist(con: duckdb.DuckDBPyConnection, source: str, staged: "_Staged", lineage: list) -> tuple[int, int]:
+    """Insert the rows of records not already loaded (exact repeats skipped); -> (loaded, skipped).
+
+    The staged parent table already holds each row's `_record_hash`, so the repeat check and the
+    insert read it without hashing again.
+    """
+    tables = list(staged.tables.items())
+    parent_table, parent_rows = tables[0]
     # First occurrence in this file of each record text...
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _ingest_candidates AS
             SELECT min(_record_no) AS _record_no, _record_hash FROM {parent_rows} GROUP BY _record_hash"""
     )
-    # ...minus texts already loaded for this source. The small candidate set is the join's
-    # build side; the raw table is only scanned.
+    # ...minus texts already loaded for this source (earlier files of this batch included: the
+    # transaction sees its own writes). The small candidate set is the join's build side; the
+    # raw table is only scanned.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _ingest_keep AS
             SELECT c._record_no, c._record_hash FROM _ingest_candidates AS c
@@ -179,11 +181,10 @@ def _persist(con: duckdb.DuckDBPyConnection, source: str, load: FileLoad, lineag
                 FROM {rows} AS t JOIN _ingest_keep AS k USING (_record_no)""",
             lineage,
         )
-    valid = con.execute(f"SELECT count(*) FROM {parent_rows}").fetchone()[0]
     loaded = con.execute("SELECT count(*) FROM _ingest_keep").fetchone()[0]
-    for temp in ("_ingest_candidates", "_ingest_keep", "_ingest_parent"):
+    for temp in ("_ingest_candidates", "_ingest_keep"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
-    return loaded, valid - loaded
+    return loaded, staged.valid - loaded
 
 
 def _malformed_text(path: Path, source: str) -> str:
@@ -203,6 +204,36 @@ class _Delivery:
     export_date: date | None
     file_path: str
     sha256: str = ""
+    size: int = 0
+
+
+@dataclass
+class _Staged:
+    """A loaded file handed from its worker to the committer: the loader's output copied into
+    tables of the run's in-memory scratch database (temp tables are private to a cursor)."""
+
+    records_read: int
+    valid: int  # rows of the parent table (records that passed validation)
+    tables: dict[str, str]  # raw table -> scratch table (parent first, with _record_hash)
+    rejects: str
+
+    def names(self) -> list[str]:
+        return [*self.tables.values(), self.rejects]
+
+
+def _stage(cursor: duckdb.DuckDBPyConnection, scratch: str, delivery: _Delivery, load: FileLoad) -> _Staged:
+    """Copy a loader's views/temp tables into the shared scratch database (one pass each; the
+    parent rows' md5 is computed here, once)."""
+    prefix = f"{scratch}.f{delivery.index}"
+    tables: dict[str, str] = {}
+    for number, (table, view) in enumerate(load.tables.items()):
+        name = f"{prefix}_t{number}"
+        cursor.execute(f"CREATE TABLE {name} AS SELECT * FROM {view}")
+        tables[table] = name
+    rejects = f"{prefix}_rejects"
+    cursor.execute(f"CREATE TABLE {rejects} AS SELECT * FROM {load.rejects}")
+    valid = cursor.execute(f"SELECT count(*) FROM {next(iter(tables.values()))}").fetchone()[0]
+    return _Staged(load.records_read, valid, tables, rejects)
 
 
 class _Turns:
@@ -247,66 +278,132 @@ def _drop_all_temp_objects(cursor: duckdb.DuckDBPyConnection) -> None:
     drop_temp_objects(cursor, names)
 
 
-def _commit_file(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Delivery,
-                 load: FileLoad | MalformedFile) -> FileSummary:
-    """Write one loaded (or unreadable) file in one transaction: raw rows minus exact repeats,
-    rejects, and its ingest.files row."""
+def _write_file(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Delivery,
+                staged: _Staged | MalformedFile | None, summary: FileSummary) -> None:
+    """Write one loaded (or unreadable) file inside the caller's transaction: raw rows minus
+    exact repeats, rejects, and its ingest.files row; fill in its summary."""
     system = source.split("/")[0]
     file_path, sha256, export_date = delivery.file_path, delivery.sha256, delivery.export_date
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     record = dict(file_path=file_path, system=system, source=source, export_date=export_date,
                   file_sha256=sha256, loaded_at=now)
-    cursor.execute("BEGIN TRANSACTION")
-    try:
-        original = accounting.first_file_with_sha256(cursor, source, sha256)
-        if original is not None:
-            original_path, original_read = original
-            accounting.record_file(cursor, accounting.FileRecord(
-                **record, records_read=original_read, records_loaded=0, records_quarantined=0,
-                repeats_skipped=original_read, status="duplicate_file", duplicate_of=original_path))
-            cursor.execute("COMMIT")
-            return FileSummary(file_path, "duplicate_file", original_read, 0, 0, original_read,
-                               detail=f"same bytes as {original_path}")
-        if isinstance(load, MalformedFile):
-            # Nothing of an unreadable file is kept but its one reject row and its accounting.
-            accounting.write_malformed_file(cursor, system=system, source=source, file_path=file_path,
-                                            file_sha256=sha256, export_date=export_date,
-                                            raw_text=_malformed_text(delivery.path, source), rejected_at=now)
-            accounting.record_file(cursor, accounting.FileRecord(
-                **record, records_read=1, records_loaded=0, records_quarantined=1, repeats_skipped=0,
-                status="malformed_file", duplicate_of=None))
-            cursor.execute("COMMIT")
-            return FileSummary(file_path, "malformed_file", 1, 0, 1, 0, detail=str(load))
-        lineage = [system, source, file_path, export_date, sha256, now]
-        loaded, skipped = _persist(cursor, source, load, lineage)
-        quarantined = accounting.write_rejects(cursor, load.rejects, system=system, source=source,
-                                               file_path=file_path, file_sha256=sha256,
-                                               export_date=export_date, rejected_at=now)
-        if loaded + skipped + quarantined != load.records_read:  # a loader bug, never bad data
-            raise AssertionError(f"{file_path}: read {load.records_read} != loaded {loaded} + "
-                                 f"quarantined {quarantined} + skipped {skipped}")
+    original = accounting.first_file_with_sha256(cursor, source, sha256)
+    if original is not None:
+        original_path, original_read = original
         accounting.record_file(cursor, accounting.FileRecord(
-            **record, records_read=load.records_read, records_loaded=loaded,
-            records_quarantined=quarantined, repeats_skipped=skipped, status="loaded", duplicate_of=None))
-        cursor.execute("COMMIT")
-    except BaseException:
-        cursor.execute("ROLLBACK")
-        raise
-    return FileSummary(file_path, "loaded", load.records_read, loaded, quarantined, skipped)
+            **record, records_read=original_read, records_loaded=0, records_quarantined=0,
+            repeats_skipped=original_read, status="duplicate_file", duplicate_of=original_path))
+        summary.__init__(file_path, "duplicate_file", original_read, 0, 0, original_read,
+                         detail=f"same bytes as {original_path}")
+        return
+    if isinstance(staged, MalformedFile):
+        # Nothing of an unreadable file is kept but its one reject row and its accounting.
+        accounting.write_malformed_file(cursor, system=system, source=source, file_path=file_path,
+                                        file_sha256=sha256, export_date=export_date,
+                                        raw_text=_malformed_text(delivery.path, source), rejected_at=now)
+        accounting.record_file(cursor, accounting.FileRecord(
+            **record, records_read=1, records_loaded=0, records_quarantined=1, repeats_skipped=0,
+            status="malformed_file", duplicate_of=None))
+        summary.__init__(file_path, "malformed_file", 1, 0, 1, 0, detail=str(staged))
+        return
+    if staged is None:  # bytes delivered in an earlier run, yet no earlier file has them: cannot be
+        raise AssertionError(f"{file_path}: not loaded and not a duplicate")
+    lineage = [system, source, file_path, export_date, sha256, now]
+    loaded, skipped = _persist(cursor, source, staged, lineage)
+    quarantined = accounting.write_rejects(cursor, staged.rejects, system=system, source=source,
+                                           file_path=file_path, file_sha256=sha256,
+                                           export_date=export_date, rejected_at=now)
+    if loaded + skipped + quarantined != staged.records_read:  # a loader bug, never bad data
+        raise AssertionError(f"{file_path}: read {staged.records_read} != loaded {loaded} + "
+                             f"quarantined {quarantined} + skipped {skipped}")
+    accounting.record_file(cursor, accounting.FileRecord(
+        **record, records_read=staged.records_read, records_loaded=loaded,
+        records_quarantined=quarantined, repeats_skipped=skipped, status="loaded", duplicate_of=None))
+    summary.__init__(file_path, "loaded", staged.records_read, loaded, quarantined, skipped)
+
+
+# Files are written in batches: one transaction per batch of consecutive files (in "later"
+# order) instead of one per file. Every file is still all-or-nothing (a batch is), and a file
+# failing while its batch is written rolls the batch back and commits the files before it
+# again, so "files before a failure commit, files after it stop" holds as before. Fewer, larger
+# commits skip the WAL (DuckDB writes big transactions straight to the database file) and pay
+# the per-commit cost once per batch. The batch size bounds the staged data held in memory.
+BATCH_BYTES = 256 << 20
+
+
+class _Committer:
+    """Writes staged files in order, a batch per transaction, on its own cursor."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: str, scratch: str) -> None:
+        self.cursor = con.cursor()
+        self.source = source
+        self.scratch = scratch
+        self.pending: list[tuple[_Delivery, _Staged | MalformedFile | None, FileSummary]] = []
+        self.pending_bytes = 0
+        self.failed_at = 0
+
+    def add(self, delivery: _Delivery, staged: _Staged | MalformedFile | None, summary: FileSummary) -> None:
+        self.pending.append((delivery, staged, summary))
+        self.pending_bytes += delivery.size
+        if self.pending_bytes >= BATCH_BYTES:
+            self.flush()
+
+    def _write(self, batch: list) -> int:
+        """Write files in one transaction; on failure roll back and return how many files came
+        before the failing one (len(batch) when COMMIT itself failed), re-raising from flush."""
+        self.cursor.execute("BEGIN TRANSACTION")
+        position = 0
+        try:
+            for position, (delivery, staged, summary) in enumerate(batch):
+                _write_file(self.cursor, self.source, delivery, staged, summary)
+            position = len(batch)
+            self.cursor.execute("COMMIT")
+        except BaseException as exc:
+            self.cursor.execute("ROLLBACK")
+            exc.add_note(f"while writing {batch[min(position, len(batch) - 1)][0].file_path}")
+            self.failed_at = position
+            raise
+        return len(batch)
+
+    def flush(self) -> None:
+        batch, self.pending, self.pending_bytes = self.pending, [], 0
+        if not batch:
+            return
+        try:
+            try:
+                self._write(batch)
+            except BaseException:
+                # The files before the failing one still commit (as they would one at a time).
+                if 0 < self.failed_at < len(batch):
+                    self._write(batch[:self.failed_at])
+                raise
+        finally:
+            for _, staged, _ in batch:
+                if isinstance(staged, _Staged):
+                    for name in staged.names():
+                        self.cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def close(self) -> None:
+        self.cursor.close()
 
 
 def _ingest_delivery(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Delivery,
-                     known: dict[str, str], delivered_before: set[str], turns: _Turns) -> FileSummary:
-    """One file, on a worker cursor: hash it, load it (concurrently), then commit it in its turn."""
+                     known: dict[str, str], delivered_before: set[str], turns: _Turns,
+                     committer: _Committer) -> FileSummary:
+    """One file, on a worker cursor: hash it, load and stage it (concurrently), then hand it to
+    the committer in its turn."""
     try:
         delivery.sha256 = sha256_of(delivery.path)
+        delivery.size = delivery.path.stat().st_size
         known_sha = known.get(delivery.file_path)
-        load: FileLoad | MalformedFile | None = None
+        staged: _Staged | MalformedFile | None = None
         if known_sha is None and delivery.sha256 not in delivered_before:
             try:
-                load = LOADERS[source](cursor, delivery.path)
+                staged = _stage(cursor, committer.scratch, delivery, LOADERS[source](cursor, delivery.path))
             except MalformedFile as exc:
-                load = exc
+                staged = exc
+            finally:
+                _drop_all_temp_objects(cursor)
         turns.wait_for(delivery.index)
         if known_sha == delivery.sha256:
             summary = FileSummary(delivery.file_path, "unchanged")
@@ -315,42 +412,47 @@ def _ingest_delivery(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _
             summary = FileSummary(delivery.file_path, "changed",
                                   detail="file changed since it was ingested; not reloaded")
         else:
-            # load is None for bytes delivered in an earlier run: _commit_file records the duplicate.
-            summary = _commit_file(cursor, source, delivery, load)
+            # staged is None for bytes delivered in an earlier run: the committer records the duplicate.
+            summary = FileSummary(delivery.file_path, "pending")
+            committer.add(delivery, staged, summary)
         turns.done(delivery.index)
         return summary
     except BaseException:
         turns.fail(delivery.index)
         raise
-    finally:
-        _drop_all_temp_objects(cursor)
 
 
 def _ingest_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str,
                   files: list[tuple[Path, date | None]], workers: int, progress: bool) -> list[FileSummary]:
     """Ingest files in "later" order with up to `workers` files loading at once (each on its own
-    cursor: a single file's SQL mostly runs on one thread) and commits in order."""
+    cursor: a single file's SQL mostly runs on one thread) and commits in order, in batches."""
     deliveries = [_Delivery(i, path, export_date, path.relative_to(landing_dir).as_posix())
                   for i, (path, export_date) in enumerate(files)]
     known = dict(con.execute("SELECT file_path, file_sha256 FROM ingest.files WHERE source = ?", [source]).fetchall())
     delivered_before = {row[0] for row in con.execute(
         "SELECT DISTINCT file_sha256 FROM ingest.files WHERE source = ? AND status <> 'duplicate_file'",
         [source]).fetchall()}
+    if not deliveries:
+        return []
     turns = _Turns()
+    # An in-memory database shared by the run's cursors (no WAL, never on disk) for staged files.
+    scratch = f"_ingest_scratch_{uuid.uuid4().hex}"
+    con.execute(f"ATTACH ':memory:' AS {scratch}")
     cursors: queue.Queue = queue.Queue()
     opened = [con.cursor() for _ in range(max(1, min(workers, len(deliveries))))]
     for cursor in opened:
         cursors.put(cursor)
+    committer = _Committer(con, source, scratch)
 
     def job(delivery: _Delivery) -> FileSummary:
         cursor = cursors.get()
         try:
-            return _ingest_delivery(cursor, source, delivery, known, delivered_before, turns)
+            return _ingest_delivery(cursor, source, delivery, known, delivered_before, turns, committer)
         finally:
             cursors.put(cursor)
 
     bar = None
-    if progress and deliveries:
+    if progress:
         from tqdm import tqdm
         bar = tqdm(total=len(deliveries), desc=source, unit="file")
     summaries: list[FileSummary] = []
@@ -367,11 +469,17 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str
                     first_error = first_error or exc
                 if bar is not None:
                     bar.update()
+        try:
+            committer.flush()  # the last batch; after a failure, the files before it
+        except BaseException as exc:  # noqa: BLE001
+            first_error = first_error or exc
     finally:
         if bar is not None:
             bar.close()
         for cursor in opened:
             cursor.close()
+        committer.close()
+        con.execute(f"DETACH {scratch}")
     if first_error is not None:
         raise first_error
     return summaries

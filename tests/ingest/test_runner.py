@@ -197,3 +197,30 @@ def test_one_worker_and_two_workers_give_the_same_result(tmp_path):
     files = {row[0]: row for row in results[0][0]}
     assert files["oms/orders/2026-11-01/orders_0002.jsonl"][1] == "duplicate_file"
     assert files["oms/orders/2026-11-02/orders_0001.jsonl"][3:6] == (0, 0, 1)  # an exact repeat
+
+
+def test_write_failure_in_a_batch_commits_the_files_before_it(con, landing, monkeypatch):
+    for day in ("01", "02", "03"):
+        write(landing, f"oms/orders/2026-11-{day}/a.jsonl", order(f"SO{day}") + "\n")
+    real_persist = runner._persist
+
+    def fail_on_second_day(cursor, source, staged, lineage):
+        if "2026-11-02" in lineage[2]:
+            raise RuntimeError("write failed")
+        return real_persist(cursor, source, staged, lineage)
+
+    monkeypatch.setattr(runner, "_persist", fail_on_second_day)
+    try:
+        ingest(con, landing, "oms/orders")
+    except RuntimeError as exc:
+        assert str(exc) == "write failed"
+    else:
+        raise AssertionError("the write failure was swallowed")
+    assert con.execute("SELECT file_path FROM ingest.files").fetchall() == [("oms/orders/2026-11-01/a.jsonl",)]
+    assert con.execute("SELECT order_id FROM raw.oms_orders").fetchall() == [("SO01",)]
+    assert count(con, "ingest.rejects") == 0
+
+    monkeypatch.setattr(runner, "_persist", real_persist)
+    summary = ingest(con, landing, "oms/orders")
+    assert [f.status for f in summary.files] == ["unchanged", "loaded", "loaded"]
+    assert_identity(con)
