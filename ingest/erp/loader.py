@@ -64,11 +64,46 @@ def _delivered_texts(path: Path, expected: int) -> list[str] | None:
         return None
 
 
-def _child_text(element, tag: str) -> str | None:
-    child = element.find(tag)
-    if child is None:
-        return None
-    return child.text or ""
+def _child_texts(element, tags) -> list[str | None]:
+    """The text of the first child with each tag ("" when empty), None when there is none
+    (like element.find(tag), but one pass over the children for all tags)."""
+    first: dict = {}
+    for child in element:
+        first.setdefault(child.tag, child)
+    texts: list[str | None] = []
+    for tag in tags:
+        child = first.get(tag)
+        texts.append(None if child is None else (child.text or ""))
+    return texts
+
+
+def _invoices(path: Path):
+    """Each `<Invoice>` child of the root, streamed (iterparse reports only `<Invoice>` ends;
+    what was read is dropped from the tree, so memory stays bounded). Yields (root, element)."""
+    context = etree.iterparse(str(path), events=("end",), tag="Invoice", resolve_entities=False,
+                              no_network=True, huge_tree=True)
+    try:
+        for _, element in context:
+            parent = element.getparent()
+            if parent is None or parent.getparent() is not None:
+                continue  # an <Invoice> deeper in the tree is read with its ancestor, if at all
+            if parent.tag != "InvoiceBatch":
+                raise MalformedFile(f"root element is <{parent.tag}>, not <InvoiceBatch>")
+            yield parent, element
+            # Bounded memory: drop what was read (and earlier siblings) from the tree.
+            element.clear(keep_tail=False)
+            while element.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
+        root = context.root
+        if root is not None and root.tag != "InvoiceBatch":
+            raise MalformedFile(f"root element is <{root.tag}>, not <InvoiceBatch>") from None
+        raise MalformedFile(f"not well-formed XML: {exc}") from exc
+    root = context.root
+    if root is None:
+        raise MalformedFile("no XML root element")
+    if root.tag != "InvoiceBatch":
+        raise MalformedFile(f"root element is <{root.tag}>, not <InvoiceBatch>")
 
 
 def read_invoice_elements(path: Path) -> tuple[dict[str, list], dict[str, list]]:
@@ -76,44 +111,27 @@ def read_invoice_elements(path: Path) -> tuple[dict[str, list], dict[str, list]]
     and lines (record_no, line_no, OrderId, NetAmount, TaxAmount)."""
     invoices: dict[str, list] = {"record_no": [], "raw_text": [], "n_lines": [], **{c: [] for c in INVOICE_COLUMNS}}
     lines: dict[str, list] = {"record_no": [], "line_no": [], **{c: [] for c in LINE_FIELDS}}
+    invoice_columns = [invoices[c] for c in INVOICE_COLUMNS]
+    line_columns = [lines[c] for c in LINE_FIELDS]
     position = 0
-    root = None
-    try:
-        for event, element in etree.iterparse(str(path), events=("start", "end"), resolve_entities=False,
-                                              no_network=True, huge_tree=True):
-            if event == "start":
-                if root is None:
-                    root = element
-                    if element.tag != "InvoiceBatch":
-                        raise MalformedFile(f"root element is <{element.tag}>, not <InvoiceBatch>")
-                continue
-            if element.getparent() is not root:
-                continue  # inner elements are read with their <Invoice>
-            if element.tag == "Invoice":
-                position += 1
-                invoices["record_no"].append(position)
-                invoices["raw_text"].append(etree.tostring(element, encoding="unicode", with_tail=False))
-                for column in INVOICE_COLUMNS:
-                    invoices[column].append(_child_text(element, column))
-                lines_element = element.find("Lines")
-                line_elements = lines_element.findall("Line") if lines_element is not None else []
-                invoices["n_lines"].append(len(line_elements))
-                for line_no, line in enumerate(line_elements, start=1):
-                    lines["record_no"].append(position)
-                    lines["line_no"].append(line_no)
-                    for column in LINE_FIELDS:
-                        lines[column].append(_child_text(line, column))
-            # Bounded memory: drop what was read (and earlier siblings) from the tree.
-            element.clear(keep_tail=False)
-            while element.getprevious() is not None:
-                del root[0]
-    except etree.XMLSyntaxError as exc:
-        raise MalformedFile(f"not well-formed XML: {exc}") from exc
-    if root is None:
-        raise MalformedFile("no XML root element")
+    for _, element in _invoices(path):
+        position += 1
+        invoices["record_no"].append(position)
+        for column, text in zip(invoice_columns, _child_texts(element, INVOICE_COLUMNS)):
+            column.append(text)
+        lines_element = element.find("Lines")
+        line_elements = lines_element.findall("Line") if lines_element is not None else []
+        invoices["n_lines"].append(len(line_elements))
+        for line_no, line in enumerate(line_elements, start=1):
+            lines["record_no"].append(position)
+            lines["line_no"].append(line_no)
+            for column, text in zip(line_columns, _child_texts(line, LINE_FIELDS)):
+                column.append(text)
     delivered = _delivered_texts(path, position)
-    if delivered is not None:
-        invoices["raw_text"] = delivered
+    if delivered is None:
+        # Cannot cut the file's text unambiguously: use lxml's serialization (a second pass).
+        delivered = [etree.tostring(element, encoding="unicode", with_tail=False) for _, element in _invoices(path)]
+    invoices["raw_text"] = delivered
     return invoices, lines
 
 
