@@ -149,6 +149,13 @@ def json_fields_sql(json_text: str, names: Iterable[str]) -> tuple[str, str]:
     return f"json_type({json_text}, {paths})", f"json_extract_string({json_text}, {paths})"
 
 
+def json_types_with_root_sql(json_text: str, names: Iterable[str]) -> str:
+    """SQL list: the JSON type of the root, then of each field, in one parse; NULL (not an
+    error) when the text is not JSON at all. Saves a separate validity parse."""
+    root_and_fields = json_paths(names).replace("[", "['$', ", 1)
+    return f"try(json_type({json_text}, {root_and_fields}))"
+
+
 def first_reason_sql(reasons: Iterable[str]) -> str:
     """The first non-NULL reason in field order."""
     return "coalesce(" + ", ".join(reasons) + ")"
@@ -373,27 +380,28 @@ def load_json_lines_flat(con: duckdb.DuckDBPyConnection, path: Path, rules: tupl
                          raw_table: str, prefix: str) -> FileLoad:
     """Load a JSON Lines file of flat objects: one raw row per valid line.
 
-    Each line is parsed a few times in all, not once per field: json_valid, then the types and
-    the texts of every field as two lists. A line that is not a JSON object is malformed_record;
+    Each line is parsed twice in all, not once per field: the types of the root and of every
+    field as one list (NULL when the line is not JSON), then the texts of every field. A line that is not a JSON object is malformed_record;
     otherwise the first failing field, in `rules` order, is the reason. Fields not in `rules`
     are ignored.
     """
     text_table = f"{prefix}_text"
     records = read_json_lines(con, path, text_table)
     names = [rule.name for rule in rules]
-    types, texts = json_fields_sql("raw_text", names)
+    paths = json_paths(names)
     reasons = first_reason_sql(json_reason_sql(rule, f"t[{i}]", f"s[{i}]") for i, rule in enumerate(rules, start=1))
     values = ", ".join(f"s[{i}] AS {quote_ident(name)}" for i, name in enumerate(names, start=1))
     checked = f"{prefix}_checked"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {checked} AS
             WITH parsed AS (
-                SELECT record_no, raw_text, coalesce(try(json_type(raw_text)) = 'OBJECT', false) AS is_object
+                -- one parse for the root's type and every field's type (NULL: not JSON at all)
+                SELECT record_no, raw_text, {json_types_with_root_sql("raw_text", names)} AS types
                 FROM {text_table}
             ), fields AS (
-                SELECT record_no, raw_text, is_object,
-                       CASE WHEN is_object THEN {types} END AS t, CASE WHEN is_object THEN {texts} END AS s
-                FROM parsed
+                SELECT record_no, raw_text, is_object, CASE WHEN is_object THEN types[2:] END AS t,
+                       CASE WHEN is_object THEN json_extract_string(raw_text, {paths}) END AS s
+                FROM (SELECT *, coalesce(types[1] = 'OBJECT', false) AS is_object FROM parsed)
             )
             SELECT record_no, raw_text,
                    CASE WHEN NOT is_object THEN 'malformed_record' ELSE {reasons} END AS reason,

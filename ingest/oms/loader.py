@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 
 from ingest.common import (
-    FileLoad, Rule, first_reason_sql, json_fields_sql, json_reason_sql, load_json_lines_flat,
-    quote_ident, read_json_lines, split_checked,
+    FileLoad, Rule, first_reason_sql, json_paths, json_reason_sql, json_types_with_root_sql,
+    load_json_lines_flat, quote_ident, read_json_lines, split_checked,
 )
 
 ORDER_STATUSES = ("created", "approved", "allocated", "shipped", "delivered", "completed",
@@ -73,26 +73,29 @@ def load_orders(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
     p = "_oms_orders"
     records = read_json_lines(con, path, f"{p}_text")
     lines_pos = ORDER_COLUMNS.index("lines") + 1
-    types, texts = json_fields_sql("raw_text", ORDER_COLUMNS)
+    # Two parses per line: the types of the root and of every field in one list, then the texts.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_parsed AS
             WITH parsed AS (
-                SELECT record_no, raw_text, coalesce(try(json_type(raw_text)) = 'OBJECT', false) AS is_object
+                SELECT record_no, raw_text, {json_types_with_root_sql("raw_text", ORDER_COLUMNS)} AS types
                 FROM {p}_text
             )
-            SELECT record_no, raw_text, is_object,
-                   CASE WHEN is_object THEN {types} END AS t, CASE WHEN is_object THEN {texts} END AS s
-            FROM parsed"""
+            SELECT record_no, raw_text, is_object, CASE WHEN is_object THEN types[2:] END AS t,
+                   CASE WHEN is_object THEN json_extract_string(raw_text, {json_paths(ORDER_COLUMNS)}) END AS s
+            FROM (SELECT *, coalesce(types[1] = 'OBJECT', false) AS is_object FROM parsed)"""
     )
-    # One row per element of a `lines` array, its fields' types and texts extracted in one go.
-    element_types, element_texts = json_fields_sql("element", (rule.name for rule in LINE_RULES))
+    # One row per element of a `lines` array: its type and its fields' types in one parse, the
+    # fields' texts in another.
+    line_names = [rule.name for rule in LINE_RULES]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_elements AS
-            SELECT record_no, position::INTEGER AS position, json_type(element) AS element_type,
-                   {element_types} AS t, {element_texts} AS s
+            SELECT record_no, position, types[1] AS element_type, types[2:] AS t,
+                   json_extract_string(element, {json_paths(line_names)}) AS s
+            FROM (SELECT record_no, position::INTEGER AS position, element,
+                         {json_types_with_root_sql("element", line_names)} AS types
             FROM (SELECT record_no, unnest(elements) AS element, generate_subscripts(elements, 1) AS position
                   FROM (SELECT record_no, json_extract(s[{lines_pos}], '$[*]') AS elements
-                        FROM {p}_parsed WHERE t[{lines_pos}] = 'ARRAY'))"""
+                        FROM {p}_parsed WHERE t[{lines_pos}] = 'ARRAY')))"""
     )
     element_reason = first_reason_sql(
         json_reason_sql(rule, f"t[{i}]", f"s[{i}]") for i, rule in enumerate(LINE_RULES, start=1))
