@@ -41,6 +41,18 @@ def _is_lock_error(exc: Exception) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
+def quarantine_sample(con: duckdb.DuckDBPyConnection, file_paths: list[str], limit: int = 20) -> list[str]:
+    """'file:record reason' of the first quarantined records of these files, for run metadata."""
+    if not file_paths:
+        return []
+    rows = con.execute(
+        "select file_path, record_no, reason from ingest.rejects where file_path in (select unnest(?)) "
+        "order by file_path, record_no limit ?",
+        [file_paths, limit],
+    ).fetchall()
+    return [f"{path}:{record_no} {reason}" for path, record_no, reason in rows]
+
+
 def ingest_op_name(source: str) -> str:
     return "ingest_" + source.replace("/", "_")
 
@@ -72,13 +84,20 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
                 if config.reload and export_dates:
                     runner.forget_export_dates(con, source, export_dates)
                 summary = runner.ingest_source(con, settings.landing_dir(), source, export_dates=export_dates)
+                quarantined = quarantine_sample(con, [f.file_path for f in summary.files if f.records_quarantined])
         except Exception as exc:
             if _is_lock_error(exc):
                 raise dg.RetryRequested(max_retries=3, seconds_to_wait=5) from exc
             raise
         for problem in summary.malformed_files:
             context.log.warning(f"{source}: malformed file {problem}")
-        metadata = runner.summary_metadata(summary)
+        if quarantined:
+            context.log.warning(f"{source}: {summary.records_quarantined} records quarantined, e.g. {quarantined[0]}")
+        metadata = {
+            **runner.summary_metadata(summary),
+            "quarantined_sample": dg.MetadataValue.md(
+                "\n".join(f"- `{line}`" for line in quarantined) or "none"),
+        }
         for table in RAW_TABLES[source]:
             yield dg.MaterializeResult(asset_key=raw_asset_key(table), metadata=metadata)
 

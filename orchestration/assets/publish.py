@@ -39,9 +39,17 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: DuckDBReso
 
     with warehouse.get_connection() as con:
         as_of = as_of_for(con=con)
+        exceptions_by_type = dict(con.execute(
+            "select exception_type, count(*) from marts.reconciliation_exceptions group by 1 order by 1"
+        ).fetchall())
     # publish() opens the working file itself (same configuration) and closes it before the swap.
     result = publish(settings.warehouse_path(), settings.publish_dir(), run_id=context.run_id,
                      as_of=as_of, check_summary=_check_summary(context))
     report = write_report(result.path, settings.publish_dir())
     context.log.info(f"published {result.path} (as_of {as_of}); report {report}")
-    return dg.MaterializeResult(metadata={**result.as_metadata(), "report": str(report)})
+    return dg.MaterializeResult(metadata={
+        **result.as_metadata(),
+        "report": str(report),
+        "exceptions_total": sum(exceptions_by_type.values()),
+        "exceptions_by_type": dg.MetadataValue.json(exceptions_by_type),
+    })
