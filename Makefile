@@ -10,6 +10,8 @@ STAMP         := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c
 export O2C_LANDING_DIR ?= $(CURDIR)/data/landing
 export O2C_WAREHOUSE   ?= $(CURDIR)/data/warehouse.duckdb
 export DAGSTER_HOME    ?= $(CURDIR)/.dagster_home
+# dagster-dbt looks for `dbt` on PATH when it prepares the manifest under `dagster dev`.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Sample size of the embedded default (make run); SCALE is for make bench.
 SAMPLE_ORDERS ?= 2000
 SAMPLE_DAYS   ?= 14
@@ -51,7 +53,7 @@ test-fast: venv manifest ## the test suite without the end-to-end runs
 	$(PY) -m pytest -m "not slow"
 
 dev: sample manifest $(DAGSTER_HOME)/dagster.yaml ## open the Dagster UI on http://127.0.0.1:3000
-	$(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+	$(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000   # code location "o2c" from pyproject.toml
 
 docs: manifest ## generate the dbt docs site (dbt_project/target/index.html)
 	cd dbt_project && ../$(VENV)/bin/dbt docs generate --profiles-dir . --project-dir .

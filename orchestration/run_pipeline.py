@@ -13,9 +13,8 @@ import dagster as dg
 
 from ingest import settings
 from orchestration.partitions import export_date_partitions, export_dates_in_landing
+from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def run_tags_for_landing(landing_dir, only_dates: tuple[str, str] | None = None) -> dict[str, str]:

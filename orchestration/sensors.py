@@ -1,4 +1,4 @@
-"""The landing-folder sensor: new files in any source folder start a run for their export date."""
+"""The landing-folder sensor: new files in any source folder start a run for their export date(s)."""
 
 import hashlib
 import json
@@ -7,6 +7,9 @@ import dagster as dg
 
 from ingest import settings
 from orchestration.jobs import o2c_job
+
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 SENSOR_INTERVAL_SECONDS = 30
 
@@ -46,10 +49,13 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
     changed = sorted(date for date, fingerprint in current.items() if seen.get(date) != fingerprint)
     if not changed:
         return dg.SkipReason(f"no new files in {settings.landing_dir()}")
-    requests = []
-    for date in changed:
-        if date == "reference":  # FX rates are loaded by every run; a new rates file alone
-            continue             # is picked up with the next export date
-        requests.append(dg.RunRequest(run_key=f"{date}:{current[date]}", partition_key=date))
+    dates = [date for date in changed if date != "reference"]
     context.update_cursor(json.dumps(current, sort_keys=True))
-    return requests or dg.SkipReason("only reference files changed; they load with the next run")
+    if not dates:  # FX rates are loaded by every run; a new rates file alone waits for the next one
+        return dg.SkipReason("only reference files changed; they load with the next run")
+    run_key = hashlib.sha256(";".join(f"{d}:{current[d]}" for d in dates).encode()).hexdigest()[:16]
+    if len(dates) == 1:
+        return [dg.RunRequest(run_key=run_key, partition_key=dates[0])]
+    # Several export dates at once (a first start, a backlog): one run over their range rather
+    # than one run each; dates in between that did not change are re-ingested as no-ops.
+    return [dg.RunRequest(run_key=run_key, tags={RANGE_START_TAG: dates[0], RANGE_END_TAG: dates[-1]})]

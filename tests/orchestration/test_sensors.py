@@ -59,6 +59,21 @@ def test_a_new_file_in_a_known_day_reruns_that_day(landing, relative):
     assert "2026-11-01" in json.loads(cursor)
 
 
+def _dates_of(request) -> list[str]:
+    if request.partition_key:
+        return [request.partition_key]
+    return [request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]]
+
+
+def test_several_new_days_start_one_run_over_their_range(landing):
+    for day in ("2026-11-03", "2026-11-01", "2026-11-02"):
+        _drop(landing, f"wms/shipments/{day}/shipments_0001.csv")
+    requests, cursor = _tick(None)
+    assert len(requests) == 1
+    assert _dates_of(requests[0]) == ["2026-11-01", "2026-11-03"]
+    assert _tick(cursor)[0] == []
+
+
 def test_reference_files_alone_do_not_start_a_run(landing):
     _drop(landing, "reference/fx_rates/fx_2026-11.csv")
     requests, _ = _tick(None)
