@@ -104,13 +104,12 @@ def record_file(con: duckdb.DuckDBPyConnection, record: FileRecord) -> None:
 def write_rejects(con: duckdb.DuckDBPyConnection, rejects_table: str, *, system: str, source: str,
                   file_path: str, file_sha256: str, export_date: date | None, rejected_at: datetime) -> int:
     """Copy a loader's rejects temp table (record_no, reason, raw_text) into ingest.rejects, in bulk."""
-    con.execute(
+    return con.execute(
         f"""INSERT INTO ingest.rejects
             SELECT ?, ?, ?, record_no, reason, raw_text, ?, ?::DATE, ?::TIMESTAMP
             FROM {rejects_table} ORDER BY record_no""",
         [system, source, file_path, file_sha256, export_date, rejected_at],
-    )
-    return con.execute(f"SELECT count(*) FROM {rejects_table}").fetchone()[0]
+    ).fetchone()[0]  # INSERT returns its row count
 
 
 def write_malformed_file(con: duckdb.DuckDBPyConnection, *, system: str, source: str, file_path: str,

@@ -170,7 +170,7 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> i
     still counted, per the spec). Undecodable bytes raise MalformedFile.
     """
     try:
-        con.execute(
+        records = con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {table} AS
             SELECT n::INTEGER AS record_no,
@@ -187,12 +187,12 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> i
             WHERE NOT regexp_full_match(line, '[ \t\r]*')
             """,
             [str(path)],
-        )
+        ).fetchone()[0]  # CREATE TABLE AS returns its row count
     except duckdb.InvalidInputException as exc:
         if "UTF-8" in str(exc):
             raise MalformedFile("not valid UTF-8") from exc
         raise
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return records
 
 
 def decode_text(data: bytes, encoding: str) -> str:
@@ -308,7 +308,7 @@ def _read_unquoted_csv(con: duckdb.DuckDBPyConnection, text: str, columns: tuple
         f"CASE WHEN len(fields) = {width} THEN fields[{i + 1}] END AS {quote_ident(name)}"
         for i, name in enumerate(columns)
     )
-    con.execute(
+    return con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
             WITH physical AS (
                 SELECT unnest(lines) AS line, generate_subscripts(lines, 1) AS line_no
@@ -323,8 +323,7 @@ def _read_unquoted_csv(con: duckdb.DuckDBPyConnection, text: str, columns: tuple
                    len(fields)::INTEGER AS n_fields, {cells}
             FROM (SELECT line_no, raw_text, string_split(raw_text, ',') AS fields FROM data_rows)""",
         [str(utf8_path) if utf8_path else text],
-    )
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    ).fetchone()[0]  # CREATE TABLE AS returns its row count
 
 
 def quote_ident(name: str) -> str:

@@ -166,13 +166,13 @@ def _persist(con: duckdb.DuckDBPyConnection, source: str, staged: "_Staged", lin
     # ...minus texts already loaded for this source (earlier files of this batch included: the
     # transaction sees its own writes). The small candidate set is the join's build side; the
     # raw table is only scanned.
-    con.execute(
+    loaded = con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _ingest_keep AS
             SELECT c._record_no, c._record_hash FROM _ingest_candidates AS c
             WHERE c._record_hash NOT IN (
                 SELECT DISTINCT r._record_hash FROM raw.{parent_table} AS r
                 JOIN _ingest_candidates AS k ON r._record_hash = k._record_hash)"""
-    )
+    ).fetchone()[0]  # CREATE TABLE AS returns its row count
     for table, rows in tables:
         columns = ", ".join(quote_ident(c) for c in RAW_TABLES[source][table])
         con.execute(
@@ -181,7 +181,6 @@ def _persist(con: duckdb.DuckDBPyConnection, source: str, staged: "_Staged", lin
                 FROM {rows} AS t JOIN _ingest_keep AS k USING (_record_no)""",
             lineage,
         )
-    loaded = con.execute("SELECT count(*) FROM _ingest_keep").fetchone()[0]
     for temp in ("_ingest_candidates", "_ingest_keep"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     return loaded, staged.valid - loaded
@@ -226,14 +225,14 @@ def _stage(cursor: duckdb.DuckDBPyConnection, scratch: str, delivery: _Delivery,
     parent rows' md5 is computed here, once)."""
     prefix = f"{scratch}.f{delivery.index}"
     tables: dict[str, str] = {}
+    counts: list[int] = []
     for number, (table, view) in enumerate(load.tables.items()):
         name = f"{prefix}_t{number}"
-        cursor.execute(f"CREATE TABLE {name} AS SELECT * FROM {view}")
+        counts.append(cursor.execute(f"CREATE TABLE {name} AS SELECT * FROM {view}").fetchone()[0])
         tables[table] = name
     rejects = f"{prefix}_rejects"
     cursor.execute(f"CREATE TABLE {rejects} AS SELECT * FROM {load.rejects}")
-    valid = cursor.execute(f"SELECT count(*) FROM {next(iter(tables.values()))}").fetchone()[0]
-    return _Staged(load.records_read, valid, tables, rejects)
+    return _Staged(load.records_read, counts[0], tables, rejects)
 
 
 class _Turns:
@@ -279,15 +278,18 @@ def _drop_all_temp_objects(cursor: duckdb.DuckDBPyConnection) -> None:
 
 
 def _write_file(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Delivery,
-                staged: _Staged | MalformedFile | None, summary: FileSummary) -> None:
+                staged: _Staged | MalformedFile | None, summary: FileSummary,
+                originals: dict[str, tuple[str, int]]) -> None:
     """Write one loaded (or unreadable) file inside the caller's transaction: raw rows minus
-    exact repeats, rejects, and its ingest.files row; fill in its summary."""
+    exact repeats, rejects, and its ingest.files row; fill in its summary. `originals` maps the
+    sha256 of every file of the source written so far (not a duplicate) to the first such file's
+    (path, records_read), as accounting.first_file_with_sha256 would find it; it is updated."""
     system = source.split("/")[0]
     file_path, sha256, export_date = delivery.file_path, delivery.sha256, delivery.export_date
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     record = dict(file_path=file_path, system=system, source=source, export_date=export_date,
                   file_sha256=sha256, loaded_at=now)
-    original = accounting.first_file_with_sha256(cursor, source, sha256)
+    original = originals.get(sha256)
     if original is not None:
         original_path, original_read = original
         accounting.record_file(cursor, accounting.FileRecord(
@@ -304,6 +306,7 @@ def _write_file(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Deliv
         accounting.record_file(cursor, accounting.FileRecord(
             **record, records_read=1, records_loaded=0, records_quarantined=1, repeats_skipped=0,
             status="malformed_file", duplicate_of=None))
+        originals[sha256] = (file_path, 1)
         summary.__init__(file_path, "malformed_file", 1, 0, 1, 0, detail=str(staged))
         return
     if staged is None:  # bytes delivered in an earlier run, yet no earlier file has them: cannot be
@@ -319,6 +322,7 @@ def _write_file(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Deliv
     accounting.record_file(cursor, accounting.FileRecord(
         **record, records_read=staged.records_read, records_loaded=loaded,
         records_quarantined=quarantined, repeats_skipped=skipped, status="loaded", duplicate_of=None))
+    originals[sha256] = (file_path, staged.records_read)
     summary.__init__(file_path, "loaded", staged.records_read, loaded, quarantined, skipped)
 
 
@@ -341,6 +345,16 @@ class _Committer:
         self.pending: list[tuple[_Delivery, _Staged | MalformedFile | None, FileSummary]] = []
         self.pending_bytes = 0
         self.failed_at = 0
+        self.originals: dict[str, tuple[str, int]] | None = None  # see _write_file; None: re-read
+
+    def _read_originals(self) -> dict[str, tuple[str, int]]:
+        originals: dict[str, tuple[str, int]] = {}
+        for sha256, file_path, records_read in self.cursor.execute(
+                """SELECT file_sha256, file_path, records_read FROM ingest.files
+                   WHERE source = ? AND status <> 'duplicate_file' ORDER BY loaded_at, file_path""",
+                [self.source]).fetchall():
+            originals.setdefault(sha256, (file_path, records_read))
+        return originals
 
     def add(self, delivery: _Delivery, staged: _Staged | MalformedFile | None, summary: FileSummary) -> None:
         self.pending.append((delivery, staged, summary))
@@ -354,12 +368,15 @@ class _Committer:
         self.cursor.execute("BEGIN TRANSACTION")
         position = 0
         try:
+            if self.originals is None:
+                self.originals = self._read_originals()
             for position, (delivery, staged, summary) in enumerate(batch):
-                _write_file(self.cursor, self.source, delivery, staged, summary)
+                _write_file(self.cursor, self.source, delivery, staged, summary, self.originals)
             position = len(batch)
             self.cursor.execute("COMMIT")
         except BaseException as exc:
             self.cursor.execute("ROLLBACK")
+            self.originals = None  # it may hold files of the rolled-back batch
             exc.add_note(f"while writing {batch[min(position, len(batch) - 1)][0].file_path}")
             self.failed_at = position
             raise
@@ -399,11 +416,15 @@ def _ingest_delivery(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _
         staged: _Staged | MalformedFile | None = None
         if known_sha is None and delivery.sha256 not in delivered_before:
             try:
-                staged = _stage(cursor, committer.scratch, delivery, LOADERS[source](cursor, delivery.path))
+                load = LOADERS[source](cursor, delivery.path)
+                staged = _stage(cursor, committer.scratch, delivery, load)
+                drop_temp_objects(cursor, load.temp_tables)
             except MalformedFile as exc:
                 staged = exc
-            finally:
                 _drop_all_temp_objects(cursor)
+            except BaseException:
+                _drop_all_temp_objects(cursor)
+                raise
         turns.wait_for(delivery.index)
         if known_sha == delivery.sha256:
             summary = FileSummary(delivery.file_path, "unchanged")
