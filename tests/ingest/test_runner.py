@@ -224,3 +224,9 @@ def test_write_failure_in_a_batch_commits_the_files_before_it(con, landing, monk
     summary = ingest(con, landing, "oms/orders")
     assert [f.status for f in summary.files] == ["unchanged", "loaded", "loaded"]
     assert_identity(con)
+
+
+def test_run_restores_the_thread_setting(con, tmp_path):
+    before = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    runner.ingest_all(con, EXAMPLES_DIR, progress=False, workers=2)
+    assert con.execute("SELECT current_setting('threads')").fetchone()[0] == before
