@@ -1,8 +1,9 @@
 """Ingest a landing folder: find new files in "later" order, run their loader, and persist the
 result with its lineage, exact-repeat skipping and per-file accounting.
 
-Each file is one transaction: its raw rows, rejects and ingest.files row appear together or not
-at all. A file path already in ingest.files with the same sha256 is left alone, and a file whose
+Each file is all-or-nothing: its raw rows, rejects and ingest.files row appear together or not
+at all. Files are written in batches of consecutive files, one transaction per batch (see
+_Committer), so a reader sees new files a batch at a time. A file path already in ingest.files with the same sha256 is left alone, and a file whose
 bytes were already delivered under another name is recorded as `duplicate_file` only, so
 re-running on an unchanged landing folder changes nothing.
 """
@@ -446,7 +447,7 @@ def _ingest_delivery(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _
 def _ingest_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str,
                   files: list[tuple[Path, date | None]], workers: int, progress: bool) -> list[FileSummary]:
     """Ingest files in "later" order with up to `workers` files loading at once (each on its own
-    cursor: a single file's SQL mostly runs on one thread) and commits in order, in batches."""
+    cursor, with threads/workers DuckDB threads) and written in order, in batches."""
     deliveries = [_Delivery(i, path, export_date, path.relative_to(landing_dir).as_posix())
                   for i, (path, export_date) in enumerate(files)]
     known = dict(con.execute("SELECT file_path, file_sha256 FROM ingest.files WHERE source = ?", [source]).fetchall())
