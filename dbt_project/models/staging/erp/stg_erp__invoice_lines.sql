@@ -4,7 +4,7 @@ with source as (
 ),
 
 winning_invoices as (
-    select invoice_id, _export_date, _file_path, _record_no from {{ ref('stg_erp__invoices') }}
+    select invoice_id, {{ lineage_columns() }} from {{ ref('stg_erp__invoices') }}
 ),
 
 renamed as (
@@ -20,9 +20,7 @@ renamed as (
     from source
     inner join winning_invoices
         on source.{{ adapter.quote('InvoiceId') }} = winning_invoices.invoice_id
-        and source._export_date = winning_invoices._export_date
-        and source._file_path = winning_invoices._file_path
-        and source._record_no = winning_invoices._record_no
+        and {{ same_record('source', 'winning_invoices') }}
 ),
 
 final as (

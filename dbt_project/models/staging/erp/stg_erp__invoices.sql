@@ -17,25 +17,17 @@ renamed as (
         -- timestamps
         {{ utc_from_offset_text(adapter.quote('IssuedAt')) }} as issued_at,
         -- lineage
-        _export_date,
-        _file_path,
-        _record_no
+        {{ lineage_columns() }}
     from source
 ),
 
 ranked as (
-    select
-        renamed.*,
-        row_number() over (
-            partition by invoice_id
-            order by _export_date desc, _file_path desc, _record_no desc
-        ) as version_rank
-    from renamed
+    {{ latest_version_rank('renamed', partition_by='invoice_id') }}
 ),
 
 final as (
     select invoice_id, invoice_no, buyer_id, original_invoice_id, invoice_type, invoice_status,
-           currency, issued_at, _export_date, _file_path, _record_no
+           currency, issued_at, {{ lineage_columns() }}
     from ranked
     where version_rank = 1
 )

@@ -16,25 +16,17 @@ renamed as (
         -- timestamps
         {{ utc_from_offset_text('occurred_at') }} as occurred_at,
         -- lineage
-        _export_date,
-        _file_path,
-        _record_no
+        {{ lineage_columns() }}
     from source
 ),
 
 ranked as (
-    select
-        renamed.*,
-        row_number() over (
-            partition by event_id
-            order by _export_date, _file_path, _record_no
-        ) as version_rank
-    from renamed
+    {{ first_delivery_rank('renamed', partition_by='event_id') }}
 ),
 
 final as (
     select event_id, order_id, status, event_source, operator, occurred_at,
-           _export_date, _file_path, _record_no
+           {{ lineage_columns() }}
     from ranked
     where version_rank = 1
 )

@@ -4,7 +4,7 @@ with source as (
 ),
 
 winning_snapshots as (
-    select order_id, _export_date, _file_path, _record_no from {{ ref('stg_oms__orders') }}
+    select order_id, {{ lineage_columns() }} from {{ ref('stg_oms__orders') }}
 ),
 
 renamed as (
@@ -21,9 +21,7 @@ renamed as (
     from source
     inner join winning_snapshots
         on source.order_id = winning_snapshots.order_id
-        and source._export_date = winning_snapshots._export_date
-        and source._file_path = winning_snapshots._file_path
-        and source._record_no = winning_snapshots._record_no
+        and {{ same_record('source', 'winning_snapshots') }}
 ),
 
 final as (

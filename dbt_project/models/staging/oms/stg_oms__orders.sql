@@ -25,20 +25,12 @@ renamed as (
         {{ utc_from_offset_text('created_at') }} as created_at,
         {{ utc_from_offset_text('updated_at') }} as updated_at,
         -- lineage
-        _export_date,
-        _file_path,
-        _record_no
+        {{ lineage_columns() }}
     from source
 ),
 
 ranked as (
-    select
-        renamed.*,
-        row_number() over (
-            partition by order_id
-            order by updated_at desc, _export_date desc, _file_path desc, _record_no desc
-        ) as version_rank
-    from renamed
+    {{ latest_version_rank('renamed', partition_by='order_id', order_first='updated_at desc') }}
 ),
 
 final as (
@@ -47,7 +39,7 @@ final as (
         channel, customer_name, payment_terms, currency, entry_source, status,
         shipping_fee, coupon_amount, points_amount, tax_rate,
         created_at, updated_at,
-        _export_date, _file_path, _record_no
+        {{ lineage_columns() }}
     from ranked
     where version_rank = 1
 )

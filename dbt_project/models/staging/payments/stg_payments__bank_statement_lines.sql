@@ -27,26 +27,18 @@ renamed as (
         cast({{ value_date }} as date) as value_date,
         {{ china_date_start_utc('cast(' ~ value_date ~ ' as date)') }} as value_date_start_at,
         -- lineage
-        _export_date,
-        _file_path,
-        _record_no
+        {{ lineage_columns() }}
     from source
 ),
 
 ranked as (
-    select
-        renamed.*,
-        row_number() over (
-            partition by bank_line_id
-            order by _export_date desc, _file_path desc, _record_no desc
-        ) as version_rank
-    from renamed
+    {{ latest_version_rank('renamed', partition_by='bank_line_id') }}
 ),
 
 final as (
     select bank_line_id, counterparty_name, currency, remark, direction,
            credit_amount, debit_amount, value_date, value_date_start_at,
-           _export_date, _file_path, _record_no
+           {{ lineage_columns() }}
     from ranked
     where version_rank = 1
 )

@@ -19,25 +19,17 @@ renamed as (
         -- timestamps
         {{ utc_from_offset_text('created_at') }} as created_at,
         -- lineage
-        _export_date,
-        _file_path,
-        _record_no
+        {{ lineage_columns() }}
     from source
 ),
 
 ranked as (
-    select
-        renamed.*,
-        row_number() over (
-            partition by txn_id
-            order by _export_date desc, _file_path desc, _record_no desc
-        ) as version_rank
-    from renamed
+    {{ latest_version_rank('renamed', partition_by='txn_id') }}
 ),
 
 final as (
     select txn_id, order_id, method, txn_type, status, currency, amount, fee, created_at,
-           _export_date, _file_path, _record_no
+           {{ lineage_columns() }}
     from ranked
     where version_rank = 1
 )

@@ -11,19 +11,13 @@ renamed as (
         -- amounts
         cast(rate_to_cny as decimal(18, 8)) as rate_to_cny,
         -- lineage
-        _file_path,
-        _record_no
+        {{ lineage_columns() }}
     from source
 ),
 
 ranked as (
-    select
-        renamed.*,
-        row_number() over (
-            partition by rate_date, currency
-            order by _file_path desc, _record_no desc
-        ) as version_rank
-    from renamed
+    -- reference/fx_rates is undated (_export_date null on every row): the later file, then record, wins
+    {{ latest_version_rank('renamed', partition_by=['rate_date', 'currency']) }}
 ),
 
 final as (

@@ -4,7 +4,7 @@ with source as (
 ),
 
 winning_shipments as (
-    select shipment_id, _export_date, _file_path, _record_no from {{ ref('stg_wms__shipments') }}
+    select shipment_id, {{ lineage_columns() }} from {{ ref('stg_wms__shipments') }}
 ),
 
 renamed as (
@@ -18,9 +18,7 @@ renamed as (
     from source
     inner join winning_shipments
         on source.shipment_id = winning_shipments.shipment_id
-        and source._export_date = winning_shipments._export_date
-        and source._file_path = winning_shipments._file_path
-        and source._record_no = winning_shipments._record_no
+        and {{ same_record('source', 'winning_shipments') }}
 ),
 
 final as (

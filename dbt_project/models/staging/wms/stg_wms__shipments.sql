@@ -16,25 +16,17 @@ renamed as (
         -- timestamps (naive Asia/Shanghai local time -> UTC)
         {{ utc_from_china_local_text('created_at') }} as created_at,
         -- lineage
-        _export_date,
-        _file_path,
-        _record_no
+        {{ lineage_columns() }}
     from source
 ),
 
 ranked as (
-    select
-        renamed.*,
-        row_number() over (
-            partition by shipment_id
-            order by _export_date desc, _file_path desc, _record_no desc
-        ) as version_rank
-    from renamed
+    {{ latest_version_rank('renamed', partition_by='shipment_id') }}
 ),
 
 final as (
     select shipment_id, order_id, warehouse_id, tracking_no, carrier, items_text, created_at,
-           _export_date, _file_path, _record_no
+           {{ lineage_columns() }}
     from ranked
     where version_rank = 1
 )

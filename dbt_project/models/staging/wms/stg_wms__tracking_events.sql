@@ -13,27 +13,19 @@ renamed as (
         -- timestamps (naive Asia/Shanghai local time -> UTC)
         {{ utc_from_china_local_text('occurred_at') }} as occurred_at,
         -- lineage
-        _export_date,
-        _file_path,
-        _record_no
+        {{ lineage_columns() }}
     from source
 ),
 
 ranked as (
-    select
-        renamed.*,
-        row_number() over (
-            partition by shipment_id, event, occurred_at
-            order by _export_date, _file_path, _record_no
-        ) as version_rank
-    from renamed
+    {{ first_delivery_rank('renamed', partition_by=['shipment_id', 'event', 'occurred_at']) }}
 ),
 
 final as (
     select
         {{ dbt.hash(dbt.concat(['shipment_id', "'|'", 'event', "'|'", 'cast(occurred_at as ' ~ dbt.type_string() ~ ')'])) }} as tracking_event_id,
         shipment_id, event, location, occurred_at,
-        _export_date, _file_path, _record_no
+        {{ lineage_columns() }}
     from ranked
     where version_rank = 1
 )
