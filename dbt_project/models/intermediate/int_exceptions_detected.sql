@@ -43,10 +43,7 @@ channel_duplicates as (
 
 duplicate_order as (
     select
-        'DUPLICATE_ORDER' as exception_type,
-        channel_duplicates.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        channel_duplicates.currency,
+        {{ order_exception('DUPLICATE_ORDER', relation='channel_duplicates') }},
         channel_duplicates.order_total as amount_at_risk,
         'channel ' || channel_duplicates.channel || ' order ' || channel_duplicates.channel_order_no || ' already exists on an earlier order' as details
     from channel_duplicates
@@ -55,25 +52,19 @@ duplicate_order as (
 
 stuck_awaiting_approval as (
     select
-        'STUCK_AWAITING_APPROVAL' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('STUCK_AWAITING_APPROVAL') }},
         facts.order_total as amount_at_risk,
         'created ' || cast(facts.created_at as {{ dbt.type_string() }}) || ' UTC, not approved within {{ var("sla_approval_hours") }}h' as details
     from facts
     where facts.status = 'created'
         and facts.approved_at is null
         and facts.cancelled_at is null
-        and {{ dbt.dateadd('hour', var('sla_approval_hours'), 'facts.created_at') }} < facts.as_of
+        and {{ sla_elapsed('facts.created_at', 'sla_approval_hours') }}
 ),
 
 illegal_status_transition as (
     select
-        'ILLEGAL_STATUS_TRANSITION' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('ILLEGAL_STATUS_TRANSITION') }},
         {{ money('0') }} as amount_at_risk,
         'OMS events do not start with created or contain a transition outside the legal list' as details
     from facts
@@ -83,10 +74,7 @@ illegal_status_transition as (
 
 manual_import_bypass as (
     select
-        'MANUAL_IMPORT_BYPASS' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('MANUAL_IMPORT_BYPASS') }},
         facts.order_total as amount_at_risk,
         'manual_import order got past approval without an approved event' as details
     from facts
@@ -97,10 +85,7 @@ manual_import_bypass as (
 
 orphan_payment as (
     select
-        'ORPHAN_PAYMENT' as exception_type,
-        cast(null as {{ dbt.type_string() }}) as order_id,
-        gateway.txn_id as document_id,
-        gateway.currency,
+        {{ document_exception('ORPHAN_PAYMENT', document_id='gateway.txn_id', currency='gateway.currency') }},
         gateway.amount as amount_at_risk,
         case
             when gateway.order_id is null then 'succeeded capture without a merchant order reference'
@@ -116,10 +101,7 @@ orphan_payment as (
 
 duplicate_payment as (
     select
-        'DUPLICATE_PAYMENT' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('DUPLICATE_PAYMENT') }},
         {{ money('facts.captured_amount - facts.order_total') }} as amount_at_risk,
         'two equal captures within {{ var("duplicate_payment_window_minutes") }} minutes; captured ' || cast(facts.captured_amount as {{ dbt.type_string() }}) || ' vs order_total ' || cast(facts.order_total as {{ dbt.type_string() }}) as details
     from facts
@@ -129,10 +111,7 @@ duplicate_payment as (
 
 payment_amount_mismatch as (
     select
-        'PAYMENT_AMOUNT_MISMATCH' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('PAYMENT_AMOUNT_MISMATCH') }},
         {{ money('abs(facts.captured_amount - facts.order_total)') }} as amount_at_risk,
         'captured ' || cast(facts.captured_amount as {{ dbt.type_string() }}) || ' vs order_total ' || cast(facts.order_total as {{ dbt.type_string() }}) as details
     from facts
@@ -145,10 +124,7 @@ payment_amount_mismatch as (
 
 currency_mismatch as (
     select
-        'CURRENCY_MISMATCH' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency_mismatch_currency as currency,
+        {{ order_exception('CURRENCY_MISMATCH', currency='facts.currency_mismatch_currency') }},
         facts.currency_mismatch_amount as amount_at_risk,
         'succeeded gateway transaction(s) in ' || facts.currency_mismatch_currency || ' for an order in ' || facts.currency as details
     from facts
@@ -157,24 +133,18 @@ currency_mismatch as (
 
 cancelled_but_captured as (
     select
-        'CANCELLED_BUT_CAPTURED' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('CANCELLED_BUT_CAPTURED') }},
         {{ money('facts.captured_amount - facts.refunded_amount') }} as amount_at_risk,
         'cancelled ' || cast(facts.cancel_time_at as {{ dbt.type_string() }}) || ' UTC with ' || cast(facts.captured_amount - facts.refunded_amount as {{ dbt.type_string() }}) || ' still captured' as details
     from facts
     where facts.is_cancelled
         and facts.captured_amount - facts.refunded_amount > {{ var('amount_tolerance') }}
-        and {{ dbt.dateadd('hour', var('sla_cancelled_capture_hours'), 'facts.cancel_time_at') }} < facts.as_of
+        and {{ sla_elapsed('facts.cancel_time_at', 'sla_cancelled_capture_hours') }}
 ),
 
 unapplied_cash as (
     select
-        'UNAPPLIED_CASH' as exception_type,
-        cast(null as {{ dbt.type_string() }}) as order_id,
-        bank_lines.bank_line_id as document_id,
-        bank_lines.currency,
+        {{ document_exception('UNAPPLIED_CASH', document_id='bank_lines.bank_line_id', currency='bank_lines.currency') }},
         bank_lines.credit_amount as amount_at_risk,
         'bank credit of ' || cast(bank_lines.value_date as {{ dbt.type_string() }}) || ' matches no order' as details
     from bank_lines
@@ -183,25 +153,19 @@ unapplied_cash as (
 
 stuck_awaiting_shipment as (
     select
-        'STUCK_AWAITING_SHIPMENT' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('STUCK_AWAITING_SHIPMENT') }},
         facts.order_total as amount_at_risk,
         'ready ' || cast(facts.ready_at as {{ dbt.type_string() }}) || ' UTC, not shipped within {{ var("sla_shipment_hours") }}h' as details
     from facts
     where not facts.is_cancelled
         and not facts.is_shipped
         and facts.ready_at is not null
-        and {{ dbt.dateadd('hour', var('sla_shipment_hours'), 'facts.ready_at') }} < facts.as_of
+        and {{ sla_elapsed('facts.ready_at', 'sla_shipment_hours') }}
 ),
 
 oms_shipped_without_shipment as (
     select
-        'OMS_SHIPPED_WITHOUT_SHIPMENT' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('OMS_SHIPPED_WITHOUT_SHIPMENT') }},
         facts.order_total as amount_at_risk,
         'OMS status ' || facts.status || ' but no WMS shipment has shipped' as details
     from facts
@@ -211,24 +175,18 @@ oms_shipped_without_shipment as (
 
 shipment_not_reflected_in_oms as (
     select
-        'SHIPMENT_NOT_REFLECTED_IN_OMS' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('SHIPMENT_NOT_REFLECTED_IN_OMS') }},
         facts.order_total as amount_at_risk,
         'delivered ' || cast(facts.delivered_at as {{ dbt.type_string() }}) || ' UTC but OMS status is still ' || facts.status as details
     from facts
     where facts.delivered_at is not null
         and facts.status in ('created', 'approved', 'allocated')
-        and {{ dbt.dateadd('hour', var('sla_oms_reflection_hours'), 'facts.delivered_at') }} < facts.as_of
+        and {{ sla_elapsed('facts.delivered_at', 'sla_oms_reflection_hours') }}
 ),
 
 delivery_before_shipment as (
     select
-        'DELIVERY_BEFORE_SHIPMENT' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('DELIVERY_BEFORE_SHIPMENT') }},
         {{ money('0') }} as amount_at_risk,
         'a shipment was delivered before it was shipped' as details
     from facts
@@ -237,10 +195,7 @@ delivery_before_shipment as (
 
 shipped_qty_mismatch as (
     select
-        'SHIPPED_QTY_MISMATCH' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('SHIPPED_QTY_MISMATCH') }},
         facts.order_total as amount_at_risk,
         cast(facts.mismatched_sku_count as {{ dbt.type_string() }}) || ' sku(s) shipped in another quantity than ordered' as details
     from facts
@@ -250,25 +205,19 @@ shipped_qty_mismatch as (
 
 shipped_not_invoiced as (
     select
-        'SHIPPED_NOT_INVOICED' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('SHIPPED_NOT_INVOICED') }},
         facts.order_total as amount_at_risk,
         'shipped ' || cast(facts.shipped_at as {{ dbt.type_string() }}) || ' UTC, no invoice within {{ var("sla_invoicing_hours") }}h' as details
     from facts
     where facts.is_shipped
         and not facts.is_cancelled
         and facts.normal_line_count = 0
-        and {{ dbt.dateadd('hour', var('sla_invoicing_hours'), 'facts.shipped_at') }} < facts.as_of
+        and {{ sla_elapsed('facts.shipped_at', 'sla_invoicing_hours') }}
 ),
 
 invoice_amount_mismatch as (
     select
-        'INVOICE_AMOUNT_MISMATCH' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('INVOICE_AMOUNT_MISMATCH') }},
         {{ money('abs(facts.invoiced_normal_amount - facts.order_total)') }} as amount_at_risk,
         'invoiced ' || cast(facts.invoiced_normal_amount as {{ dbt.type_string() }}) || ' vs order_total ' || cast(facts.order_total as {{ dbt.type_string() }}) as details
     from facts
@@ -278,10 +227,7 @@ invoice_amount_mismatch as (
 
 refund_without_credit_note as (
     select
-        'REFUND_WITHOUT_CREDIT_NOTE' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('REFUND_WITHOUT_CREDIT_NOTE') }},
         facts.refunded_amount as amount_at_risk,
         'refunded ' || cast(facts.refunded_amount as {{ dbt.type_string() }}) || ' since ' || cast(facts.first_refunded_at as {{ dbt.type_string() }}) || ' UTC without a credit note' as details
     from facts
@@ -289,21 +235,18 @@ refund_without_credit_note as (
         and facts.normal_line_count > 0
         and facts.credit_note_line_count = 0
         and facts.net_paid_amount < facts.invoiced_normal_amount - {{ var('amount_tolerance') }}
-        and {{ dbt.dateadd('hour', var('sla_credit_note_hours'), 'facts.first_refunded_at') }} < facts.as_of
+        and {{ sla_elapsed('facts.first_refunded_at', 'sla_credit_note_hours') }}
 ),
 
 ar_overdue as (
     select
-        'AR_OVERDUE' as exception_type,
-        facts.order_id,
-        cast(null as {{ dbt.type_string() }}) as document_id,
-        facts.currency,
+        {{ order_exception('AR_OVERDUE') }},
         {{ money('facts.invoiced_amount - facts.net_paid_amount') }} as amount_at_risk,
         'invoiced ' || cast(facts.first_invoiced_at as {{ dbt.type_string() }}) || ' UTC, ' || cast(facts.invoiced_amount - facts.net_paid_amount as {{ dbt.type_string() }}) || ' unpaid after {{ var("payment_terms_days") }} days' as details
     from facts
     where facts.payment_terms = 'net30'
         and facts.normal_line_count > 0
-        and {{ dbt.dateadd('day', var('payment_terms_days'), 'facts.first_invoiced_at') }} < facts.as_of
+        and {{ sla_elapsed('facts.first_invoiced_at', 'payment_terms_days', datepart='day') }}
         and facts.net_paid_amount < facts.invoiced_amount - {{ var('amount_tolerance') }}
 ),
 

@@ -46,9 +46,9 @@ final as (
             intervals.exited_at is null
             and (
                 (intervals.state = 'created'
-                    and {{ dbt.dateadd('hour', var('sla_approval_hours'), 'intervals.entered_at') }} < as_of.as_of)
+                    and {{ sla_elapsed('intervals.entered_at', 'sla_approval_hours', as_of='as_of.as_of') }})
                 or (intervals.state in ('approved', 'allocated')
-                    and {{ dbt.dateadd('hour', var('sla_shipment_hours'), 'intervals.entered_at') }} < as_of.as_of)
+                    and {{ sla_elapsed('intervals.entered_at', 'sla_shipment_hours', as_of='as_of.as_of') }})
             ),
             false
         ) as is_stuck
