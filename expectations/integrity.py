@@ -48,10 +48,85 @@ WINNING_INVOICES = f"""
     select *, {_LATER_WINS.format(key='"InvoiceId"')} as _rn from raw.erp_invoices
 """
 
+_KNOWN_ORDERS = "(select order_id from marts.order_ledger)"
 
-def _spec(id: str, suite: str, table: str, description: str, query: str) -> ExpectationSpec:
-    return ExpectationSpec(id=id, suite=suite, kind="integrity", table=table, severity="error",
-                           description=description, query=query.strip())
+
+def _suite(name: str, table: str, *expectations: tuple[str, str, str]) -> SuiteSpec:
+    """An integrity suite guarding `table`; each expectation is (id, description, query), severity error."""
+    return SuiteSpec(name=name, kind="integrity", table=table, expectations=tuple(
+        ExpectationSpec(id=id, suite=name, kind="integrity", table=table, severity="error",
+                        description=description, query=query.strip())
+        for id, description, query in expectations
+    ))
+
+
+def _unique_not_null_query(column: str, rows_as: str, key: str | None = None) -> str:
+    """`column` of {batch} is a key: rows whose value repeats or is null. `key` renders it as text."""
+    return f"""
+select coalesce({key or column}, '<null>') as key, count(*) as {rows_as}
+from {{batch}}
+group by {column}
+having count(*) > 1 or {column} is null
+order by key
+"""
+
+
+def _per_file_tie_query(counts: str, counts_sql: str, files_column: str, counted_as: str) -> str:
+    """Per file path, {batch}.`files_column` (null = 0) = the `n` of the CTE `counts` (`counts_sql`:
+    file_path, n); a path present on one side only counts 0 on the other."""
+    return f"""
+with {counts} as (
+    {counts_sql}
+), files as (
+    select file_path, coalesce({files_column}, 0) as n from {{batch}}
+)
+select coalesce(f.file_path, r.file_path) as key, f.n as {files_column}, r.n as {counted_as}
+from files f full join {counts} r on f.file_path = r.file_path
+where coalesce(f.n, 0) <> coalesce(r.n, 0)
+order by key
+"""
+
+
+def _captures_tie_journal_query(captures_from: str, amount: str, captured_as: str, winning: str | None = None) -> str:
+    """Per currency, succeeded gateway captures of known orders in `captures_from` = 1100 debits of
+    those orders in {batch}. `winning`: a WINNING_* query, named `captures_from`, whose rows with
+    `_rn = 1` are the ones counted."""
+    with_winning = f"{captures_from} as ({winning}),\n" if winning else ""
+    only_winning = "_rn = 1 and " if winning else ""
+    return f"""
+with {with_winning}captures as (
+    select currency, sum({amount}) as amount
+    from {captures_from}
+    where {only_winning}status = 'succeeded' and txn_type = 'capture' and order_id in {_KNOWN_ORDERS}
+    group by currency
+), journal as (
+    select currency, sum(debit) as amount
+    from {{batch}}
+    where account like '1100%' and debit > 0 and order_id in {_KNOWN_ORDERS}
+    group by currency
+)
+select 'captures ' || coalesce(c.currency, j.currency) as key,
+       c.amount as {captured_as}, j.amount as journal_1100_debit
+from captures c full join journal j on c.currency = j.currency
+where coalesce(c.amount, 0) <> coalesce(j.amount, 0)
+order by key
+"""
+
+
+def _orders_tie_ledger_query(orders: str, orders_sql: str, in_orders_as: str) -> str:
+    """The distinct order_ids of the CTE `orders` (`orders_sql`) are exactly those of {batch}."""
+    return f"""
+with {orders} as (
+    {orders_sql}
+), ledger as (
+    select distinct order_id from {{batch}}
+)
+select coalesce(o.order_id, l.order_id) as key,
+       o.order_id is not null as {in_orders_as}, l.order_id is not null as in_order_ledger
+from {orders} o full join ledger l on o.order_id = l.order_id
+where o.order_id is null or l.order_id is null
+order by key
+"""
 
 
 # ---------------------------------------------------------------- ingest bookkeeping
@@ -63,12 +138,12 @@ _raw_counts = "\n        union all ".join(
     for table in RAW_RECORD_TABLES.values()
 )
 
-INGEST = SuiteSpec(
-    name=_S_INGEST, kind="integrity", table=_T_FILES, expectations=(
-        _spec("ingest_file_accounting_identity", _S_INGEST, _T_FILES,
-              "Per delivered file: records_read = records_loaded + records_quarantined + repeats_skipped "
-              "(nothing landed is lost).",
-              """
+INGEST = _suite(
+    _S_INGEST, _T_FILES,
+    ("ingest_file_accounting_identity",
+     "Per delivered file: records_read = records_loaded + records_quarantined + repeats_skipped "
+     "(nothing landed is lost).",
+     """
 select file_path as key, records_read, records_loaded, records_quarantined, repeats_skipped
 from {batch}
 where records_read is null or records_loaded is null or records_quarantined is null
@@ -76,44 +151,19 @@ where records_read is null or records_loaded is null or records_quarantined is n
    or records_read <> records_loaded + records_quarantined + repeats_skipped
 order by key
 """),
-        _spec("ingest_file_path_unique", _S_INGEST, _T_FILES,
-              "ingest.files holds one row per delivered file path.",
-              """
-select coalesce(file_path, '<null>') as key, count(*) as rows_for_path
-from {batch}
-group by file_path
-having count(*) > 1 or file_path is null
-order by key
-"""),
-        _spec("ingest_raw_records_tie_loaded", _S_INGEST, _T_FILES,
-              "Per file, the raw table holds exactly records_loaded records (raw ties to the accounting).",
-              f"""
-with raw_counts as (
-        {_raw_counts}
-), files as (
-    select file_path, coalesce(records_loaded, 0) as n from {{batch}}
-)
-select coalesce(f.file_path, r.file_path) as key, f.n as records_loaded, r.n as raw_records
-from files f full join raw_counts r on f.file_path = r.file_path
-where coalesce(f.n, 0) <> coalesce(r.n, 0)
-order by key
-"""),
-        _spec("ingest_rejects_tie_quarantined", _S_INGEST, _T_FILES,
-              "Per file, ingest.rejects holds exactly records_quarantined rows (every quarantined record has its reason).",
-              """
-with rejects as (
-    select file_path, count(*) as n from ingest.rejects group by file_path
-), files as (
-    select file_path, coalesce(records_quarantined, 0) as n from {batch}
-)
-select coalesce(f.file_path, r.file_path) as key, f.n as records_quarantined, r.n as reject_rows
-from files f full join rejects r on f.file_path = r.file_path
-where coalesce(f.n, 0) <> coalesce(r.n, 0)
-order by key
-"""),
-        _spec("source_freshness", _S_INGEST, _T_FILES,
-              "Every source has loaded data no older than ${freshness_days} days before as_of (${as_of_text}).",
-              f"""
+    ("ingest_file_path_unique",
+     "ingest.files holds one row per delivered file path.",
+     _unique_not_null_query("file_path", "rows_for_path")),
+    ("ingest_raw_records_tie_loaded",
+     "Per file, the raw table holds exactly records_loaded records (raw ties to the accounting).",
+     _per_file_tie_query("raw_counts", _raw_counts, "records_loaded", "raw_records")),
+    ("ingest_rejects_tie_quarantined",
+     "Per file, ingest.rejects holds exactly records_quarantined rows (every quarantined record has its reason).",
+     _per_file_tie_query("rejects", "select file_path, count(*) as n from ingest.rejects group by file_path",
+                         "records_quarantined", "reject_rows")),
+    ("source_freshness",
+     "Every source has loaded data no older than ${freshness_days} days before as_of (${as_of_text}).",
+     f"""
 with expected(source) as (
     values {", ".join(f"('{s}')" for s in RAW_RECORD_TABLES)}
 ), latest as (
@@ -131,19 +181,17 @@ having max(l.latest_date) is null
     or date_diff('day', max(l.latest_date), cast(${{as_of}} as date)) > ${{freshness_days}}
 order by key
 """),
-    ),
 )
 
 # ---------------------------------------------------------------- ledger_entries
 _S_LEDGER = "integrity.ledger_entries"
 _T_LEDGER = "marts.ledger_entries"
-_KNOWN_ORDERS = "(select order_id from marts.order_ledger)"
 
-LEDGER = SuiteSpec(
-    name=_S_LEDGER, kind="integrity", table=_T_LEDGER, expectations=(
-        _spec("ledger_entries_key_unique", _S_LEDGER, _T_LEDGER,
-              "(entry_id, line_no) identifies one posting line.",
-              """
+LEDGER = _suite(
+    _S_LEDGER, _T_LEDGER,
+    ("ledger_entries_key_unique",
+     "(entry_id, line_no) identifies one posting line.",
+     """
 select coalesce(cast(entry_id as varchar), '<null>') || '#' || coalesce(cast(line_no as varchar), '<null>') as key,
        count(*) as rows_for_key
 from {batch}
@@ -151,9 +199,9 @@ group by entry_id, line_no
 having count(*) > 1 or entry_id is null or line_no is null
 order by key
 """),
-        _spec("ledger_entry_balances", _S_LEDGER, _T_LEDGER,
-              "Every entry balances: sum(debit) = sum(credit) per entry_id, in currency and in CNY.",
-              """
+    ("ledger_entry_balances",
+     "Every entry balances: sum(debit) = sum(credit) per entry_id, in currency and in CNY.",
+     """
 select cast(entry_id as varchar) as key,
        sum(debit) as debit, sum(credit) as credit, sum(debit_cny) as debit_cny, sum(credit_cny) as credit_cny
 from {batch}
@@ -162,9 +210,9 @@ having sum(coalesce(debit, 0)) <> sum(coalesce(credit, 0))
     or sum(coalesce(debit_cny, 0)) <> sum(coalesce(credit_cny, 0))
 order by key
 """),
-        _spec("journal_balances", _S_LEDGER, _T_LEDGER,
-              "The journal as a whole balances, per currency and in CNY.",
-              """
+    ("journal_balances",
+     "The journal as a whole balances, per currency and in CNY.",
+     """
 select 'currency ' || coalesce(currency, '<null>') as key, sum(debit) as debit, sum(credit) as credit
 from {batch}
 group by currency
@@ -175,51 +223,17 @@ from {batch}
 having sum(coalesce(debit_cny, 0)) <> sum(coalesce(credit_cny, 0))
 order by key
 """),
-        _spec("journal_captures_tie_gateway", _S_LEDGER, _T_LEDGER,
-              "Per currency, succeeded gateway captures of known orders (winning rows) = 1100 debits of those orders.",
-              f"""
-with g as ({WINNING_GATEWAY}),
-captures as (
-    select currency, sum(cast(amount as decimal(18, 2))) as amount
-    from g
-    where _rn = 1 and status = 'succeeded' and txn_type = 'capture' and order_id in {_KNOWN_ORDERS}
-    group by currency
-), journal as (
-    select currency, sum(debit) as amount
-    from {{batch}}
-    where account like '1100%' and debit > 0 and order_id in {_KNOWN_ORDERS}
-    group by currency
-)
-select 'captures ' || coalesce(c.currency, j.currency) as key,
-       c.amount as gateway_captured, j.amount as journal_1100_debit
-from captures c full join journal j on c.currency = j.currency
-where coalesce(c.amount, 0) <> coalesce(j.amount, 0)
-order by key
-"""),
-        _spec("journal_captures_tie_staging", _S_LEDGER, _T_LEDGER,
-              "Per currency, succeeded captures of known orders in staging (stg_payments__gateway_transactions) "
-              "= 1100 debits of those orders.",
-              f"""
-with captures as (
-    select currency, sum(amount) as amount
-    from staging.stg_payments__gateway_transactions
-    where status = 'succeeded' and txn_type = 'capture' and order_id in {_KNOWN_ORDERS}
-    group by currency
-), journal as (
-    select currency, sum(debit) as amount
-    from {{batch}}
-    where account like '1100%' and debit > 0 and order_id in {_KNOWN_ORDERS}
-    group by currency
-)
-select 'captures ' || coalesce(c.currency, j.currency) as key,
-       c.amount as staging_captured, j.amount as journal_1100_debit
-from captures c full join journal j on c.currency = j.currency
-where coalesce(c.amount, 0) <> coalesce(j.amount, 0)
-order by key
-"""),
-        _spec("journal_bank_credits_tie_bank", _S_LEDGER, _T_LEDGER,
-              "Per currency, bank credit lines (winning rows) = 1110 debits (matched and unapplied).",
-              f"""
+    ("journal_captures_tie_gateway",
+     "Per currency, succeeded gateway captures of known orders (winning rows) = 1100 debits of those orders.",
+     _captures_tie_journal_query("g", "cast(amount as decimal(18, 2))", "gateway_captured",
+                                 winning=WINNING_GATEWAY)),
+    ("journal_captures_tie_staging",
+     "Per currency, succeeded captures of known orders in staging (stg_payments__gateway_transactions) "
+     "= 1100 debits of those orders.",
+     _captures_tie_journal_query("staging.stg_payments__gateway_transactions", "amount", "staging_captured")),
+    ("journal_bank_credits_tie_bank",
+     "Per currency, bank credit lines (winning rows) = 1110 debits (matched and unapplied).",
+     f"""
 with b as ({WINNING_BANK}),
 credits as (
     select "币种" as currency, sum(cast(replace("收入金额", ',', '') as decimal(18, 2))) as amount
@@ -235,10 +249,10 @@ from credits c full join journal j on c.currency = j.currency
 where coalesce(c.amount, 0) <> coalesce(j.amount, 0)
 order by key
 """),
-        _spec("journal_invoices_tie_erp", _S_LEDGER, _T_LEDGER,
-              "Per currency (the order's), gross of issued invoice lines of known orders = 1200 postings "
-              "from the ERP (normal: debit, credit notes: credit).",
-              f"""
+    ("journal_invoices_tie_erp",
+     "Per currency (the order's), gross of issued invoice lines of known orders = 1200 postings "
+     "from the ERP (normal: debit, credit notes: credit).",
+     f"""
 with inv as ({WINNING_INVOICES}),
 lines as (
     -- a line is posted in its order's currency (a merged invoice may carry another header currency)
@@ -267,55 +281,27 @@ where coalesce(e.normal_gross, 0) <> coalesce(j.ar_debit, 0)
    or coalesce(e.credit_note_gross, 0) <> coalesce(j.ar_credit, 0)
 order by key
 """),
-    ),
 )
 
 # ---------------------------------------------------------------- order_ledger
 _S_ORDERS = "integrity.order_ledger"
 _T_ORDERS = "marts.order_ledger"
 
-ORDER_LEDGER = SuiteSpec(
-    name=_S_ORDERS, kind="integrity", table=_T_ORDERS, expectations=(
-        _spec("order_ledger_order_id_unique", _S_ORDERS, _T_ORDERS,
-              "order_ledger has one row per order_id (not null).",
-              """
-select coalesce(order_id, '<null>') as key, count(*) as rows_for_order
-from {batch}
-group by order_id
-having count(*) > 1 or order_id is null
-order by key
-"""),
-        _spec("order_ledger_ties_oms_orders", _S_ORDERS, _T_ORDERS,
-              "The distinct orders loaded from the OMS (winning snapshots) are exactly the order_ledger rows.",
-              """
-with oms as (
-    select distinct order_id from raw.oms_orders where coalesce(order_id, '') <> ''
-), ledger as (
-    select distinct order_id from {batch}
-)
-select coalesce(o.order_id, l.order_id) as key,
-       o.order_id is not null as in_oms, l.order_id is not null as in_order_ledger
-from oms o full join ledger l on o.order_id = l.order_id
-where o.order_id is null or l.order_id is null
-order by key
-"""),
-        _spec("order_ledger_ties_staging_orders", _S_ORDERS, _T_ORDERS,
-              "The distinct winning orders of staging (stg_oms__orders) are exactly the order_ledger rows.",
-              """
-with stg as (
-    select distinct order_id from staging.stg_oms__orders
-), ledger as (
-    select distinct order_id from {batch}
-)
-select coalesce(s.order_id, l.order_id) as key,
-       s.order_id is not null as in_staging, l.order_id is not null as in_order_ledger
-from stg s full join ledger l on s.order_id = l.order_id
-where s.order_id is null or l.order_id is null
-order by key
-"""),
-        _spec("order_ledger_amount_formulas", _S_ORDERS, _T_ORDERS,
-              "ar_outstanding = invoiced_amount - net_paid_amount and net_paid = captured + bank_received - refunded.",
-              """
+ORDER_LEDGER = _suite(
+    _S_ORDERS, _T_ORDERS,
+    ("order_ledger_order_id_unique",
+     "order_ledger has one row per order_id (not null).",
+     _unique_not_null_query("order_id", "rows_for_order")),
+    ("order_ledger_ties_oms_orders",
+     "The distinct orders loaded from the OMS (winning snapshots) are exactly the order_ledger rows.",
+     _orders_tie_ledger_query("oms", "select distinct order_id from raw.oms_orders where coalesce(order_id, '') <> ''",
+                              "in_oms")),
+    ("order_ledger_ties_staging_orders",
+     "The distinct winning orders of staging (stg_oms__orders) are exactly the order_ledger rows.",
+     _orders_tie_ledger_query("stg", "select distinct order_id from staging.stg_oms__orders", "in_staging")),
+    ("order_ledger_amount_formulas",
+     "ar_outstanding = invoiced_amount - net_paid_amount and net_paid = captured + bank_received - refunded.",
+     """
 select order_id as key, invoiced_amount, net_paid_amount, ar_outstanding,
        captured_amount, bank_received_amount, refunded_amount
 from {batch}
@@ -323,10 +309,10 @@ where ar_outstanding is distinct from invoiced_amount - net_paid_amount
    or net_paid_amount is distinct from captured_amount + bank_received_amount - refunded_amount
 order by key
 """),
-        _spec("ar_ties_journal", _S_ORDERS, _T_ORDERS,
-              "Per order, the 1200 accounts_receivable balance in the journal (debit - credit, in the order's "
-              "currency) = ar_outstanding.",
-              """
+    ("ar_ties_journal",
+     "Per order, the 1200 accounts_receivable balance in the journal (debit - credit, in the order's "
+     "currency) = ar_outstanding.",
+     """
 with journal as (
     -- postings in another currency than the order's (CURRENCY_MISMATCH) are outside ar_outstanding
     select e.order_id, sum(coalesce(e.debit, 0)) - sum(coalesce(e.credit, 0)) as ar
@@ -342,9 +328,9 @@ where coalesce(o.ar_outstanding, 0) <> coalesce(j.ar, 0)
    or (o.order_id is not null and o.ar_outstanding is null)
 order by key
 """),
-        _spec("order_ledger_exception_count_ties", _S_ORDERS, _T_ORDERS,
-              "exception_count = the order's rows in reconciliation_exceptions; is_reconciled only without exceptions.",
-              """
+    ("order_ledger_exception_count_ties",
+     "exception_count = the order's rows in reconciliation_exceptions; is_reconciled only without exceptions.",
+     """
 with ex as (
     select order_id, count(*) as n from marts.reconciliation_exceptions
     where order_id is not null group by order_id
@@ -355,18 +341,17 @@ where o.exception_count is distinct from coalesce(ex.n, 0)
    or (coalesce(ex.n, 0) > 0 and o.is_reconciled)
 order by key
 """),
-    ),
 )
 
 # ---------------------------------------------------------------- reconciliation_exceptions
 _S_EXC = "integrity.reconciliation_exceptions"
 _T_EXC = "marts.reconciliation_exceptions"
 
-EXCEPTIONS = SuiteSpec(
-    name=_S_EXC, kind="integrity", table=_T_EXC, expectations=(
-        _spec("exceptions_key_unique", _S_EXC, _T_EXC,
-              "One row per (exception_type, coalesce(order_id, document_id)).",
-              """
+EXCEPTIONS = _suite(
+    _S_EXC, _T_EXC,
+    ("exceptions_key_unique",
+     "One row per (exception_type, coalesce(order_id, document_id)).",
+     """
 select coalesce(exception_type, '<null>') || ':' || coalesce(order_id, document_id, '<null>') as key,
        count(*) as rows_for_key
 from {batch}
@@ -374,19 +359,13 @@ group by all
 having count(*) > 1
 order by key
 """),
-        _spec("exceptions_id_unique", _S_EXC, _T_EXC,
-              "exception_id is unique and not null.",
-              """
-select coalesce(cast(exception_id as varchar), '<null>') as key, count(*) as rows_for_id
-from {batch}
-group by exception_id
-having count(*) > 1 or exception_id is null
-order by key
-"""),
-        _spec("exceptions_have_required_key", _S_EXC, _T_EXC,
-              "Every row has a known type and the key its type requires: order_id for order-keyed types; "
-              "document_id with a null order_id for ORPHAN_PAYMENT and UNAPPLIED_CASH.",
-              f"""
+    ("exceptions_id_unique",
+     "exception_id is unique and not null.",
+     _unique_not_null_query("exception_id", "rows_for_id", key="cast(exception_id as varchar)")),
+    ("exceptions_have_required_key",
+     "Every row has a known type and the key its type requires: order_id for order-keyed types; "
+     "document_id with a null order_id for ORPHAN_PAYMENT and UNAPPLIED_CASH.",
+     f"""
 select coalesce(exception_type, '<null>') || ':' || coalesce(order_id, document_id, '<null>') as key,
        exception_id, exception_type, order_id, document_id
 from {{batch}}
@@ -397,26 +376,25 @@ where exception_type is null
    or (exception_type in ({_sql_list(ORDER_KEYED_TYPES)}) and coalesce(order_id, '') = '')
 order by key
 """),
-        _spec("exceptions_reference_orders", _S_EXC, _T_EXC,
-              "Every order-keyed exception names an order of order_ledger.",
-              f"""
+    ("exceptions_reference_orders",
+     "Every order-keyed exception names an order of order_ledger.",
+     f"""
 select exception_type || ':' || order_id as key, exception_id
 from {{batch}}
 where order_id is not null and order_id not in {_KNOWN_ORDERS}
 order by key
 """),
-    ),
 )
 
 # ---------------------------------------------------------------- order_state_timeline
 _S_TL = "integrity.order_state_timeline"
 _T_TL = "marts.order_state_timeline"
 
-TIMELINE = SuiteSpec(
-    name=_S_TL, kind="integrity", table=_T_TL, expectations=(
-        _spec("timeline_intervals_ordered", _S_TL, _T_TL,
-              "Every interval has entered_at <= exited_at; exited_at is null exactly when is_current.",
-              """
+TIMELINE = _suite(
+    _S_TL, _T_TL,
+    ("timeline_intervals_ordered",
+     "Every interval has entered_at <= exited_at; exited_at is null exactly when is_current.",
+     """
 select coalesce(order_id, '<null>') || ' ' || coalesce(state, '<null>') || ' ' || coalesce(cast(entered_at as varchar), '<null>') as key,
        entered_at, exited_at, is_current
 from {batch}
@@ -425,9 +403,9 @@ where order_id is null or entered_at is null
    or is_current is distinct from (exited_at is null)
 order by key
 """),
-        _spec("timeline_intervals_no_overlap", _S_TL, _T_TL,
-              "Per order, intervals do not overlap and at most the last one is open.",
-              """
+    ("timeline_intervals_no_overlap",
+     "Per order, intervals do not overlap and at most the last one is open.",
+     """
 with t as (
     select order_id, entered_at, exited_at,
            lead(entered_at) over (partition by order_id order by entered_at, exited_at nulls last) as next_entered_at
@@ -438,7 +416,6 @@ from t
 where next_entered_at is not null and (exited_at is null or next_entered_at < exited_at)
 order by key
 """),
-    ),
 )
 
 INTEGRITY_SUITES: tuple[SuiteSpec, ...] = (INGEST, LEDGER, ORDER_LEDGER, EXCEPTIONS, TIMELINE)
