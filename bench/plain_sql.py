@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from graphlib import TopologicalSorter
 from pathlib import Path
 
@@ -30,7 +31,9 @@ def compiled_models(manifest_path: Path = MANIFEST) -> list[dict]:
 
 def run_plain_sql(warehouse: Path) -> int:
     models = compiled_models()
-    with duckdb.connect(str(warehouse)) as con:
+    # The same memory limit as the dbt profile, so both sides run under the same constraint.
+    memory_limit = os.environ.get("O2C_DUCKDB_MEMORY_LIMIT", "3GB")
+    with duckdb.connect(str(warehouse), config={"memory_limit": memory_limit}) as con:
         for model in models:
             relation = f'"{model["schema"]}"."{model["alias"] or model["name"]}"'
             kind = "view" if model["config"].get("materialized") == "view" else "table"

@@ -104,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     # Steps not re-run keep their earlier measurement (e.g. the landing data's generation), but
     # every ratio above compares steps measured side by side in this run only.
     out = RESULTS_DIR / f"bench-{args.scale}.json"
-    earlier = json.loads(out.read_text())["steps"] if out.exists() else {}
-    results = {**earlier, **results}
+    earlier = json.loads(out.read_text()) if out.exists() else {"steps": {}, "ratios": {}}
+    results = {**earlier["steps"], **results}
+    ratios = {**earlier.get("ratios", {}), **ratios}
     report = {"scale": args.scale, "days": args.days, "seed": args.seed,
               "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "machine": f"{os.cpu_count()} cores", "steps": results, "measured_in_this_run": steps, "ratios": ratios, "counts": counts}
