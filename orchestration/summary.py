@@ -5,7 +5,7 @@ import dagster as dg
 
 from ingest import settings
 
-_SHOWN_METADATA = ("records_loaded", "records_quarantined", "repeats_skipped", "malformed_files",
+_SHOWN_METADATA = ("records_loaded", "records_quarantined", "repeats_skipped", "files_malformed",
                    "row_count", "published_file", "report")
 
 
