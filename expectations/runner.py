@@ -84,16 +84,20 @@ def _existing_tables(cur: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def resolve_as_of(con: duckdb.DuckDBPyConnection, settings: ExpectationSettings | None = None) -> datetime:
-    """as_of as a naive UTC datetime: `O2C_AS_OF`; else the latest loaded timestamp of exceptions.md
-    (order updated_at, event occurred_at, gateway created_at, tracking occurred_at in China time,
-    invoice IssuedAt — every loaded version, as dbt's int_as_of_resolved), read from raw so it is
-    current even before dbt has rebuilt the marts; else the as_of of
-    marts.reconciliation_exceptions; else now."""
+    """as_of as a naive UTC datetime: `O2C_AS_OF`; else the as_of dbt built the marts with
+    (`intermediate.int_as_of_resolved`, the one implementation of the rule, so expectations and
+    marts measure every window from the same instant); before the first dbt build, the same rule
+    read from raw (latest order updated_at, event occurred_at, gateway created_at, tracking
+    occurred_at in China time, invoice IssuedAt); else now."""
     if settings is not None and settings.as_of is not None:
         return settings.as_of
     cur = con.cursor()
     try:
         tables = _existing_tables(cur)
+        if "intermediate.int_as_of_resolved" in tables:
+            row = cur.execute("select max(as_of) from intermediate.int_as_of_resolved").fetchone()
+            if row and row[0] is not None:
+                return _naive_utc(row[0])
         parts = []
         tz = "try_cast({col} as timestamptz) at time zone 'UTC'"
         for table, expr in (
@@ -107,10 +111,6 @@ def resolve_as_of(con: duckdb.DuckDBPyConnection, settings: ExpectationSettings 
                 parts.append(f"select max({expr}) as t from {table}")
         if parts:
             row = cur.execute(f"select max(t) from ({' union all '.join(parts)})").fetchone()
-            if row and row[0] is not None:
-                return _naive_utc(row[0])
-        if "marts.reconciliation_exceptions" in tables:
-            row = cur.execute("select max(as_of) from marts.reconciliation_exceptions").fetchone()
             if row and row[0] is not None:
                 return _naive_utc(row[0])
     finally:

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from dagster_dbt import DbtProject
 
 from ingest import settings
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+from orchestration.prepare import DBT_PROJECT_DIR
 
 # dbt (a subprocess) finds the warehouse through this variable; make it absolute once, here,
 # so Dagster, dbt and the expectations always open the same file.
