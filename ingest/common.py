@@ -83,25 +83,25 @@ def value_ok_sql(kind: str, value: str, values: tuple[str, ...] = ()) -> str:
     if kind == "currency":
         return _match(value, "[A-Z]{3}")
     if kind == "ts_offset":
-        return f"({_match(value, TS_OFFSET_RE)} AND {_valid_date(value)})"
+        return _both(_match(value, TS_OFFSET_RE), _valid_date(value))
     if kind == "ts_utc":
-        return f"({_match(value, DATE_RE + 'T' + HMS_RE + 'Z')} AND {_valid_date(value)})"
+        return _both(_match(value, DATE_RE + 'T' + HMS_RE + 'Z'), _valid_date(value))
     if kind == "ts_naive":
-        return f"({_match(value, DATE_RE + ' ' + HMS_RE)} AND {_valid_date(value)})"
+        return _both(_match(value, DATE_RE + ' ' + HMS_RE), _valid_date(value))
     if kind == "date":
-        return f"({_match(value, DATE_RE)} AND {_valid_date(value)})"
+        return _both(_match(value, DATE_RE), _valid_date(value))
     if kind == "amount":
         return _match(value, AMOUNT_RE)
     if kind == "amount_pos":
-        return f"({_match(value, AMOUNT_RE)} AND try_cast({value} AS DECIMAL(18,2)) > 0)"
+        return _both(_match(value, AMOUNT_RE), f"try_cast({value} AS DECIMAL(18,2)) > 0")
     if kind == "bank_amount":
         return _match(value, BANK_AMOUNT_RE)
     if kind == "rate":
         return _match(value, RATE_RE)
     if kind == "rate_pos":
-        return f"({_match(value, RATE_RE)} AND try_cast({value} AS DOUBLE) > 0)"
+        return _both(_match(value, RATE_RE), f"try_cast({value} AS DOUBLE) > 0")
     if kind == "int_pos":
-        return f"({_match(value, INTEGER_RE)} AND try_cast({value} AS BIGINT) > 0)"
+        return _both(_match(value, INTEGER_RE), f"try_cast({value} AS BIGINT) > 0")
     raise ValueError(f"unknown field kind {kind!r}")
 
 
@@ -110,8 +110,15 @@ def is_blank_sql(value: str) -> str:
 
 
 def _blank_text(value: str) -> str:
-    """SQL: the text is empty or only whitespace (a regex: trim() scans long strings slowly)."""
-    return f"regexp_full_match({value}, '[ \\t\\r\\n]*')"
+    """SQL: the text is empty or only whitespace. Whitespace sorts before '!', so the regex runs
+    only on the rare text that starts with it; CASE (unlike AND) evaluates its branch only on
+    the rows that reach it. (trim() would scan and copy every long text.)"""
+    return f"CASE WHEN {value} < '!' THEN regexp_full_match({value}, '[ \\t\\r\\n]*') ELSE false END"
+
+
+def _both(first: str, second: str) -> str:
+    """SQL `first AND second`, evaluating `second` only where `first` holds (see _blank_text)."""
+    return f"CASE WHEN {first} THEN {second} ELSE false END"
 
 
 def text_reason_sql(rule: Rule, value: str) -> str:
@@ -151,9 +158,10 @@ def json_fields_sql(json_text: str, names: Iterable[str]) -> tuple[str, str]:
 
 def json_types_with_root_sql(json_text: str, names: Iterable[str]) -> str:
     """SQL list: the JSON type of the root, then of each field, in one parse; NULL (not an
-    error) when the text is not JSON at all. Saves a separate validity parse."""
+    error) when the text is not JSON at all. json_valid guards the parse instead of try():
+    try() makes DuckDB evaluate row by row once any row fails, twice as slow on a whole file."""
     root_and_fields = json_paths(names).replace("[", "['$', ", 1)
-    return f"try(json_type({json_text}, {root_and_fields}))"
+    return f"CASE WHEN json_valid({json_text}) THEN json_type({json_text}, {root_and_fields}) END"
 
 
 def first_reason_sql(reasons: Iterable[str]) -> str:
@@ -340,17 +348,32 @@ LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_export_date", "DATE"),
     ("_record_no", "INTEGER"),
     ("_file_sha256", "VARCHAR"),
-    ("_record_hash", "VARCHAR"),
+    ("_record_hash", "UHUGEINT"),
     ("_loaded_at", "TIMESTAMP"),
 )
 
 
+# The md5 of a record's raw text as a 128-bit number: as collision-safe as the hex text, but
+# a fixed-width key that the repeat check joins and the raw tables store far more cheaply.
+RECORD_HASH_SQL = "md5_number(raw_text)"
+# Warehouses ingested before kept the hex text; md5_number reads the digest's bytes in reverse.
+_HEX_MD5_TO_NUMBER_SQL = "('0x' || " + " || ".join(
+    f"substr(_record_hash, {2 * byte + 1}, 2)" for byte in reversed(range(16))) + ")::UHUGEINT"
+
+
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> None:
-    """Create raw.<table>: the delivered columns as VARCHAR, then the lineage columns."""
+    """Create raw.<table>: the delivered columns as VARCHAR, then the lineage columns (and
+    migrate a `_record_hash` stored as hex text by an earlier version to its number)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     column_ddl = [f"{quote_ident(name)} VARCHAR" for name in columns]
     column_ddl += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS]
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({', '.join(column_ddl)})")
+    hash_type = con.execute(
+        """SELECT data_type FROM duckdb_columns() WHERE database_name = current_database()
+           AND schema_name = 'raw' AND table_name = ? AND column_name = '_record_hash'""", [table]).fetchone()
+    if hash_type and hash_type[0] == "VARCHAR":
+        con.execute(f"ALTER TABLE raw.{table} ALTER COLUMN _record_hash "
+                    f"SET DATA TYPE UHUGEINT USING {_HEX_MD5_TO_NUMBER_SQL}")
 
 
 def split_checked(con: duckdb.DuckDBPyConnection, checked: str, columns: tuple[str, ...], prefix: str) -> tuple[str, str]:
@@ -360,7 +383,7 @@ def split_checked(con: duckdb.DuckDBPyConnection, checked: str, columns: tuple[s
     rows, rejects = f"{prefix}_rows", f"{prefix}_rejects"
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW {rows} AS
-            SELECT {select_columns}, record_no AS _record_no, md5(raw_text) AS _record_hash
+            SELECT {select_columns}, record_no AS _record_no, {RECORD_HASH_SQL} AS _record_hash
             FROM {checked} WHERE reason IS NULL"""
     )
     con.execute(

@@ -154,37 +154,37 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...] | lis
 def _persist(con: duckdb.DuckDBPyConnection, source: str, staged: "_Staged", lineage: list) -> tuple[int, int]:
     """Insert the rows of records not already loaded (exact repeats skipped); -> (loaded, skipped).
 
-    The staged parent table already holds each row's `_record_hash`, so the repeat check and the
-    insert read it without hashing again.
+    Every staged table already holds each row's `_record_hash` (children: their parent's), so
+    this, the one step that runs file after file, only finds the few records to skip and
+    appends the rest.
     """
     tables = list(staged.tables.items())
     parent_table, parent_rows = tables[0]
-    # First occurrence in this file of each record text...
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _ingest_candidates AS
-            SELECT min(_record_no) AS _record_no, _record_hash FROM {parent_rows} GROUP BY _record_hash"""
-    )
-    # ...minus texts already loaded for this source (earlier files of this batch included: the
-    # transaction sees its own writes). The small candidate set is the join's build side; the
-    # raw table is only scanned.
-    loaded = con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _ingest_keep AS
-            SELECT c._record_no, c._record_hash FROM _ingest_candidates AS c
-            WHERE c._record_hash NOT IN (
+    # Skipped: a later copy of a text within this file, or a text already loaded for this
+    # source (earlier files of this batch included: the transaction sees its own writes). The
+    # file's distinct texts are the join's build side; the raw table is only scanned.
+    skipped = con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _ingest_skip AS
+            WITH firsts AS (
+                SELECT _record_hash, min(_record_no) AS first_record_no FROM {parent_rows} GROUP BY _record_hash
+            ), loaded_before AS (
                 SELECT DISTINCT r._record_hash FROM raw.{parent_table} AS r
-                JOIN _ingest_candidates AS k ON r._record_hash = k._record_hash)"""
+                JOIN firsts AS f ON r._record_hash = f._record_hash
+            )
+            SELECT t._record_no FROM {parent_rows} AS t JOIN firsts AS f USING (_record_hash)
+            WHERE t._record_no <> f.first_record_no
+               OR t._record_hash IN (SELECT _record_hash FROM loaded_before)"""
     ).fetchone()[0]  # CREATE TABLE AS returns its row count
     for table, rows in tables:
-        columns = ", ".join(quote_ident(c) for c in RAW_TABLES[source][table])
+        columns = ", ".join(f"t.{quote_ident(c)}" for c in RAW_TABLES[source][table])
         con.execute(
             f"""INSERT INTO raw.{table}
-                SELECT {columns}, ?, ?, ?, ?::DATE, t._record_no, ?, k._record_hash, ?::TIMESTAMP
-                FROM {rows} AS t JOIN _ingest_keep AS k USING (_record_no)""",
+                SELECT {columns}, ?, ?, ?, ?::DATE, t._record_no, ?, t._record_hash, ?::TIMESTAMP
+                FROM {rows} AS t ANTI JOIN _ingest_skip AS s ON t._record_no = s._record_no""",
             lineage,
         )
-    for temp in ("_ingest_candidates", "_ingest_keep"):
-        con.execute(f"DROP TABLE IF EXISTS {temp}")
-    return loaded, staged.valid - loaded
+    con.execute("DROP TABLE IF EXISTS _ingest_skip")
+    return staged.valid - skipped, skipped
 
 
 def _malformed_text(path: Path, source: str) -> str:
@@ -223,13 +223,18 @@ class _Staged:
 
 def _stage(cursor: duckdb.DuckDBPyConnection, scratch: str, delivery: _Delivery, load: FileLoad) -> _Staged:
     """Copy a loader's views/temp tables into the shared scratch database (one pass each; the
-    parent rows' md5 is computed here, once)."""
+    parent rows' hash is computed here, once, and handed to their child rows)."""
     prefix = f"{scratch}.f{delivery.index}"
     tables: dict[str, str] = {}
     counts: list[int] = []
     for number, (table, view) in enumerate(load.tables.items()):
         name = f"{prefix}_t{number}"
-        counts.append(cursor.execute(f"CREATE TABLE {name} AS SELECT * FROM {view}").fetchone()[0])
+        if number == 0:
+            select = f"SELECT * FROM {view}"
+        else:  # a child row carries its parent record's hash (the committer then needs no join)
+            parent = tables[next(iter(tables))]
+            select = f"SELECT c.*, p._record_hash FROM {view} AS c JOIN {parent} AS p USING (_record_no)"
+        counts.append(cursor.execute(f"CREATE TABLE {name} AS {select}").fetchone()[0])
         tables[table] = name
     rejects = f"{prefix}_rejects"
     cursor.execute(f"CREATE TABLE {rejects} AS SELECT * FROM {load.rejects}")
@@ -337,7 +342,15 @@ BATCH_BYTES = 256 << 20
 
 
 class _Committer:
-    """Writes staged files in order, a batch per transaction, on its own cursor."""
+    """Writes staged files in order, a batch per transaction, on its own cursor and thread.
+
+    Workers hand over files in their turn and go on loading the next ones while a batch is
+    written (both cores stay busy). At most QUEUED_BATCHES batches wait to be written, which
+    bounds the staged data held in memory. After a failed batch nothing later is written, and
+    the failure is raised to the next worker that hands over a file, and by finish().
+    """
+
+    QUEUED_BATCHES = 1
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: str, scratch: str) -> None:
         self.cursor = con.cursor()
@@ -347,6 +360,10 @@ class _Committer:
         self.pending_bytes = 0
         self.failed_at = 0
         self.originals: dict[str, tuple[str, int]] | None = None  # see _write_file; None: re-read
+        self.error: BaseException | None = None
+        self._batches: queue.Queue = queue.Queue(maxsize=self.QUEUED_BATCHES)
+        self._thread = threading.Thread(target=self._run, name=f"ingest-writer {source}", daemon=True)
+        self._thread.start()
 
     def _read_originals(self) -> dict[str, tuple[str, int]]:
         originals: dict[str, tuple[str, int]] = {}
@@ -358,10 +375,18 @@ class _Committer:
         return originals
 
     def add(self, delivery: _Delivery, staged: _Staged | MalformedFile | None, summary: FileSummary) -> None:
+        """Queue a file (in "later" order); raises the writer's failure, if any."""
+        if self.error is not None:
+            raise self.error
         self.pending.append((delivery, staged, summary))
         self.pending_bytes += delivery.size
         if self.pending_bytes >= BATCH_BYTES:
-            self.flush()
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        batch, self.pending, self.pending_bytes = self.pending, [], 0
+        if batch:
+            self._batches.put(batch)
 
     def _write(self, batch: list) -> int:
         """Write files in one transaction; on failure roll back and return how many files came
@@ -383,25 +408,46 @@ class _Committer:
             raise
         return len(batch)
 
-    def flush(self) -> None:
-        batch, self.pending, self.pending_bytes = self.pending, [], 0
-        if not batch:
-            return
+    def _flush(self, batch: list) -> None:
         try:
+            if self.error is not None:
+                return  # nothing after a failure is written
             try:
                 self._write(batch)
-            except BaseException:
+            except BaseException as exc:
                 # The files before the failing one still commit (as they would one at a time).
                 if 0 < self.failed_at < len(batch):
-                    self._write(batch[:self.failed_at])
-                raise
+                    try:
+                        self._write(batch[:self.failed_at])
+                    except BaseException:  # noqa: BLE001 - the first failure is the one reported
+                        pass
+                self.error = exc
         finally:
             for _, staged, _ in batch:
                 if isinstance(staged, _Staged):
                     for name in staged.names():
                         self.cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
+    def _run(self) -> None:
+        while True:
+            batch = self._batches.get()
+            if batch is None:
+                return
+            self._flush(batch)
+
+    def finish(self) -> None:
+        """Write what is still pending, wait for the writer, and raise its failure, if any."""
+        self._hand_over()
+        self._batches.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
     def close(self) -> None:
+        if self._thread.is_alive():  # a worker failed before finish(): stop the writer cleanly
+            self.pending = []
+            self._batches.put(None)
+            self._thread.join()
         self.cursor.close()
 
 
@@ -499,7 +545,7 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str
                 if bar is not None:
                     bar.update()
         try:
-            committer.flush()  # the last batch; after a failure, the files before it
+            committer.finish()  # the last batch; after a failure, the files before it
         except BaseException as exc:  # noqa: BLE001
             first_error = first_error or exc
     finally:

@@ -15,7 +15,7 @@ AS_OF = "2026-11-03 02:00:00"
 
 _LINEAGE_COLS = (
     "_system VARCHAR, _source VARCHAR, _file_path VARCHAR, _export_date DATE, _record_no INTEGER, "
-    "_file_sha256 VARCHAR, _record_hash VARCHAR, _loaded_at TIMESTAMP"
+    "_file_sha256 VARCHAR, _record_hash UHUGEINT, _loaded_at TIMESTAMP"
 )
 
 

@@ -230,3 +230,24 @@ def test_run_restores_the_thread_setting(con, tmp_path):
     before = con.execute("SELECT current_setting('threads')").fetchone()[0]
     runner.ingest_all(con, EXAMPLES_DIR, progress=False, workers=2)
     assert con.execute("SELECT current_setting('threads')").fetchone()[0] == before
+
+
+def test_record_hash_stored_as_hex_text_by_an_earlier_version_is_migrated(con, landing):
+    # An earlier version kept _record_hash as md5 hex text; the next run converts it in place,
+    # so a record loaded back then is still recognised as an exact repeat.
+    text = order("SO1")
+    columns = runner.RAW_TABLES["oms/orders"]["oms_orders"]
+    con.execute("CREATE SCHEMA raw")
+    con.execute(f"""CREATE TABLE raw.oms_orders ({', '.join(f'"{c}" VARCHAR' for c in columns)},
+        _system VARCHAR, _source VARCHAR, _file_path VARCHAR, _export_date DATE, _record_no INTEGER,
+        _file_sha256 VARCHAR, _record_hash VARCHAR, _loaded_at TIMESTAMP)""")
+    con.execute("INSERT INTO raw.oms_orders (order_id, _record_no, _record_hash) VALUES ('SO1', 1, md5(?))", [text])
+    write(landing, "oms/orders/2026-11-01/a.jsonl", text + "\n" + order("SO2") + "\n")
+
+    summary = ingest(con, landing, "oms/orders")
+
+    assert con.execute("""SELECT data_type FROM duckdb_columns() WHERE table_name = 'oms_orders'
+                          AND column_name = '_record_hash'""").fetchone() == ("UHUGEINT",)
+    assert (summary.records_loaded, summary.repeats_skipped) == (1, 1)
+    assert con.execute("SELECT count(DISTINCT _record_hash) FROM raw.oms_orders WHERE order_id = 'SO1'").fetchone() == (1,)
+    assert con.execute("SELECT _record_hash = md5_number(?) FROM raw.oms_orders WHERE order_id = 'SO2'", [order("SO2")]).fetchone() == (True,)
