@@ -241,29 +241,51 @@ def _stage(cursor: duckdb.DuckDBPyConnection, scratch: str, delivery: _Delivery,
     return _Staged(load.records_read, counts[0], tables, rejects)
 
 
-class _Turns:
-    """Files are loaded concurrently but committed strictly one after the other, in "later"
-    order, so exact repeats and re-delivered files are judged against everything before them.
-    When a file fails, the files before it still commit and the files after it stop."""
+class _InOrder:
+    """Files are loaded concurrently but handed to the committer strictly in "later" order, so
+    exact repeats and re-delivered files are judged against everything before them. A worker
+    that finishes a file early leaves it here and goes on with the next one (instead of idling
+    until its turn); whoever completes the next file in order hands over every file that is
+    then ready. Workers run at most LOOKAHEAD files ahead of the next file to hand over, which
+    bounds the staged data held in memory. When a file fails, the files before it are still
+    handed over and the files after it stop."""
 
-    def __init__(self) -> None:
+    LOOKAHEAD = 6
+
+    def __init__(self, hand_over: Callable[..., None]) -> None:
+        self._hand_over = hand_over
         self._next = 0
+        self._ready: dict[int, tuple | None] = {}
         self._failed_at: int | None = None
         self._condition = threading.Condition()
 
     def _stopped(self, index: int) -> bool:
         return self._failed_at is not None and index > self._failed_at
 
-    def wait_for(self, index: int) -> None:
+    def wait_to_start(self, index: int) -> None:
         with self._condition:
-            self._condition.wait_for(lambda: self._next == index or self._stopped(index))
+            self._condition.wait_for(lambda: index - self._next < self.LOOKAHEAD or self._stopped(index))
             if self._stopped(index):
                 raise _Aborted()
 
-    def done(self, index: int) -> None:
+    def finish(self, index: int, item: tuple | None) -> None:
+        """File `index` is loaded: hand it over (`item`: the committer's arguments, None for
+        nothing to write) with every file after it that is ready, once those before it are."""
         with self._condition:
-            self._next = index + 1
-            self._condition.notify_all()
+            if self._stopped(index):
+                raise _Aborted()
+            self._ready[index] = item
+            try:
+                while self._next in self._ready and not self._stopped(self._next):
+                    ready = self._ready.pop(self._next)
+                    if ready is not None:
+                        self._hand_over(*ready)  # may wait for the writer; raises its failure
+                    self._next += 1
+            except BaseException:
+                self._failed_at = self._next if self._failed_at is None else min(self._failed_at, self._next)
+                raise
+            finally:
+                self._condition.notify_all()
 
     def fail(self, index: int) -> None:
         with self._condition:
@@ -344,7 +366,7 @@ BATCH_BYTES = 256 << 20
 class _Committer:
     """Writes staged files in order, a batch per transaction, on its own cursor and thread.
 
-    Workers hand over files in their turn and go on loading the next ones while a batch is
+    Files arrive in "later" order (see _InOrder); workers go on loading the next ones while a batch is
     written (both cores stay busy). At most QUEUED_BATCHES batches wait to be written, which
     bounds the staged data held in memory. After a failed batch nothing later is written, and
     the failure is raised to the next worker that hands over a file, and by finish().
@@ -452,11 +474,12 @@ class _Committer:
 
 
 def _ingest_delivery(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Delivery,
-                     known: dict[str, str], delivered_before: set[str], turns: _Turns,
-                     committer: _Committer) -> FileSummary:
-    """One file, on a worker cursor: hash it, load and stage it (concurrently), then hand it to
-    the committer in its turn."""
+                     known: dict[str, str], delivered_before: set[str], in_order: _InOrder,
+                     scratch: str) -> FileSummary:
+    """One file, on a worker cursor: hash it, load and stage it (concurrently), then leave it
+    to be handed to the committer in order."""
     try:
+        in_order.wait_to_start(delivery.index)
         delivery.sha256 = sha256_of(delivery.path)
         delivery.size = delivery.path.stat().st_size
         known_sha = known.get(delivery.file_path)
@@ -464,7 +487,7 @@ def _ingest_delivery(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _
         if known_sha is None and delivery.sha256 not in delivered_before:
             try:
                 load = LOADERS[source](cursor, delivery.path)
-                staged = _stage(cursor, committer.scratch, delivery, load)
+                staged = _stage(cursor, scratch, delivery, load)
                 drop_temp_objects(cursor, load.temp_tables)
             except MalformedFile as exc:
                 staged = exc
@@ -472,21 +495,23 @@ def _ingest_delivery(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _
             except BaseException:
                 _drop_all_temp_objects(cursor)
                 raise
-        turns.wait_for(delivery.index)
         if known_sha == delivery.sha256:
             summary = FileSummary(delivery.file_path, "unchanged")
+            in_order.finish(delivery.index, None)
         elif known_sha is not None:
             # Landing files are immutable; a file rewritten in place is a delivery error, not data.
             summary = FileSummary(delivery.file_path, "changed",
                                   detail="file changed since it was ingested; not reloaded")
+            in_order.finish(delivery.index, None)
         else:
             # staged is None for bytes delivered in an earlier run: the committer records the duplicate.
             summary = FileSummary(delivery.file_path, "pending")
-            committer.add(delivery, staged, summary)
-        turns.done(delivery.index)
+            in_order.finish(delivery.index, (delivery, staged, summary))
         return summary
+    except _Aborted:
+        raise
     except BaseException:
-        turns.fail(delivery.index)
+        in_order.fail(delivery.index)
         raise
 
 
@@ -502,7 +527,6 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str
         [source]).fetchall()}
     if not deliveries:
         return []
-    turns = _Turns()
     # Parallelism comes from the workers (one file each), so each file's SQL gets its share of
     # DuckDB's threads: with 2 cores and 2 workers, one thread per query. More threads per query
     # than cores only add scheduling overhead (about 15% more CPU time at 100k orders). The
@@ -518,11 +542,12 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str
     for cursor in opened:
         cursors.put(cursor)
     committer = _Committer(con, source, scratch)
+    in_order = _InOrder(committer.add)
 
     def job(delivery: _Delivery) -> FileSummary:
         cursor = cursors.get()
         try:
-            return _ingest_delivery(cursor, source, delivery, known, delivered_before, turns, committer)
+            return _ingest_delivery(cursor, source, delivery, known, delivered_before, in_order, scratch)
         finally:
             cursors.put(cursor)
 
