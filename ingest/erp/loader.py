@@ -1,7 +1,12 @@
 """Loader of erp/invoices (spec sources.md): one `<InvoiceBatch>` of `<Invoice>` elements.
 
-lxml's iterparse streams the file (each `<Invoice>` is cleared once read), collecting element
-texts; validation then runs in DuckDB like every other source. A file that is not well-formed
+Reading: lxml parses the file and an XSLT stylesheet flattens every `<Invoice>` into one
+delimited text in C (no Python per element, and lxml releases the GIL, so two files parse at
+once); DuckDB splits that text into columns. A file the stylesheet cannot flatten faithfully
+(a field with markup inside it, the delimiter characters, character references) is read by
+the element-by-element path instead, whose results the fast path is tested to equal. That
+path streams the file with iterparse (each `<Invoice>` cleared once read). Validation then
+runs in DuckDB like every other source. A file that is not well-formed
 XML, or whose root is not `<InvoiceBatch>`, is malformed_file (nothing of it is loaded).
 
 Record number: position of the `<Invoice>` among the batch's `<Invoice>` children. Validation
@@ -161,12 +166,105 @@ def _amount_reason(column: str) -> str:
     )
 
 
+# Delimiters of the flattened text: private-use characters, legal in XML but never in these
+# exports (a file holding them, even as a character reference, takes the element path).
+_RECORD, _FIELD = "\ue000", "\ue001"
+
+
+def _field_xslt(tag: str) -> str:
+    """`P<text>` for a present element (its first one), `A` for an absent one, then _FIELD."""
+    return (f'<xsl:choose><xsl:when test="{tag}">P<xsl:value-of select="{tag}[1]"/></xsl:when>'
+            f'<xsl:otherwise>A</xsl:otherwise></xsl:choose><xsl:text>{_FIELD}</xsl:text>')
+
+
+# Per <Invoice> child of the root: _RECORD, the header fields, then the fields of every <Line> of
+# its first <Lines>. A field's XPath string value equals lxml's `.text` when the field holds only
+# text (the predefined entities are text to both), which _FAST_PATH_OK and _MARKUP_IN_FIELD check.
+_FLATTEN = etree.XSLT(etree.XML(f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+<xsl:output method="text" encoding="UTF-8"/>
+<xsl:template match="/"><xsl:for-each select="InvoiceBatch/Invoice"><xsl:text>{_RECORD}</xsl:text>
+{"".join(_field_xslt(tag) for tag in INVOICE_COLUMNS)}<xsl:for-each select="Lines[1]/Line">{"".join(_field_xslt(tag) for tag in LINE_FIELDS)}</xsl:for-each>
+</xsl:for-each></xsl:template></xsl:stylesheet>""".encode()))
+
+# Bytes that send a file to the element path: character and entity references (they could
+# spell the delimiters or hide markup), comments, CDATA and processing instructions (markup
+# inside a field; <Invoice> lookalikes that would shift the raw-text spans), the delimiters.
+_NOT_FAST = (b"&#", b"<!", b"<?", _RECORD.encode(), _FIELD.encode())
+# A field start tag whose text is followed by another start tag: an element inside a field.
+_MARKUP_IN_FIELD = (r"<(" + "|".join(INVOICE_COLUMNS + LINE_FIELDS) + r")(\s[^>]*)?>[^<]*<[^/]")
+_INVOICE_SPAN_RE2 = r"(?s)<Invoice(?:\s[^>]*)?(?:/>|>.*?</Invoice\s*>)"  # as _INVOICE_SPAN
+
+
+def _read_invoices_flattened(con: duckdb.DuckDBPyConnection, path: Path, text_table: str, lines_table: str) -> int | None:
+    """The fast path: fill `text_table` and `lines_table` as read_invoice_elements + _register_frame
+    would; -> records read, or None when the file needs the element-by-element path."""
+    data = path.read_bytes()
+    body = data[data.index(b"?>") + 2:] if data.startswith(b"<?xml") and b"?>" in data else data
+    if any(marker in body for marker in _NOT_FAST):
+        return None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError:
+        return None  # the element path names the fault (and the root, when it is the wrong one)
+    if root.tag != "InvoiceBatch":
+        raise MalformedFile(f"root element is <{root.tag}>, not <InvoiceBatch>")
+    flat = str(_FLATTEN(root))
+    del root, data, body
+    count = flat.count(_RECORD)
+    # DuckDB cuts each <Invoice>'s delivered text (UTF-8 checked by read_text) and looks for
+    # markup inside fields, with the GIL released.
+    try:
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _erp_file AS
+               SELECT regexp_extract_all(content, ?) AS spans, regexp_matches(content, ?) AS markup
+               FROM read_text(?)""", [_INVOICE_SPAN_RE2, _MARKUP_IN_FIELD, str(path)])
+    except duckdb.InvalidInputException:
+        return None
+    [(spans, markup)] = con.execute("SELECT len(spans), markup FROM _erp_file").fetchall()
+    if markup or spans != count:
+        con.execute("DROP TABLE _erp_file")
+        return None
+    header = len(INVOICE_COLUMNS)
+    value = lambda i: f"CASE WHEN starts_with(f[{i}], 'P') THEN f[{i}][2:] END"  # noqa: E731
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _erp_flat AS
+            SELECT n::INTEGER AS record_no, string_split(record, {sql_str(_FIELD)}) AS f, span
+            FROM (SELECT unnest(records) AS record, unnest(spans) AS span, generate_subscripts(records, 1) AS n
+                  FROM (SELECT string_split(?, {sql_str(_RECORD)})[2:] AS records, spans FROM _erp_file))""",
+        [flat],
+    )
+    del flat
+    con.execute("DROP TABLE _erp_file")
+    columns = ", ".join(f"{value(i)} AS {quote_ident(c)}" for i, c in enumerate(INVOICE_COLUMNS, start=1))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {text_table} AS
+            SELECT record_no, span AS raw_text,
+                   ((len(f) - 1 - {header}) // {len(LINE_FIELDS)})::INTEGER AS n_lines, {columns}
+            FROM _erp_flat ORDER BY record_no"""
+    )
+    line_columns = ", ".join(
+        f"{value(f'{header} + 1 + k * {len(LINE_FIELDS)} + {i}')} AS {quote_ident(c)}"
+        for i, c in enumerate(LINE_FIELDS))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {lines_table} AS
+            SELECT record_no, (k + 1)::INTEGER AS line_no, {line_columns}
+            FROM (SELECT record_no, f, unnest(range((len(f) - 1 - {header}) // {len(LINE_FIELDS)})) AS k FROM _erp_flat)
+            ORDER BY record_no, line_no"""
+    )
+    con.execute("DROP TABLE _erp_flat")
+    return count
+
+
 def load_invoices(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
     """Invoice batch XML file -> candidate rows of raw.erp_invoices and raw.erp_invoice_lines, plus rejects."""
-    invoices, lines = read_invoice_elements(path)
     p = "_erp_invoices"
-    _register_frame(con, "_erp_invoice_frame", invoices, f"{p}_text")
-    _register_frame(con, "_erp_line_frame", lines, f"{p}_lines")
+    records = _read_invoices_flattened(con, path, f"{p}_text", f"{p}_lines")
+    if records is None:
+        invoices, lines = read_invoice_elements(path)
+        records = len(invoices["record_no"])
+        _register_frame(con, "_erp_invoice_frame", invoices, f"{p}_text")
+        _register_frame(con, "_erp_line_frame", lines, f"{p}_lines")
     line_reason = first_reason_sql(
         [text_reason_sql(Rule("OrderId"), '"OrderId"'), _amount_reason("NetAmount"), _amount_reason("TaxAmount")]
     )
@@ -203,5 +301,5 @@ def load_invoices(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
             ORDER BY r._record_no, l.line_no"""
     )
     temp = [f"{p}_{t}" for t in ("text", "lines", "line_reasons", "checked", "line_rows")]
-    return FileLoad(len(invoices["record_no"]), {"erp_invoices": rows, "erp_invoice_lines": f"{p}_line_rows"},
+    return FileLoad(records, {"erp_invoices": rows, "erp_invoice_lines": f"{p}_line_rows"},
                     rejects, temp + [rows, rejects])

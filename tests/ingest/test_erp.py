@@ -100,3 +100,41 @@ def test_malformed_xml_is_one_reject_and_other_files_still_load(con, landing, co
     assert [f.status for f in summary.files] == ["malformed_file", "loaded"]
     assert count(con, "raw.erp_invoices") == 1
     assert_identity(con)
+
+
+# The flattened (XSLT) reader must give exactly what the element-by-element reader gives, and
+# decline the files it cannot flatten faithfully.
+PARITY_CASES = {
+    "plain": (batch(invoice(), invoice(**CREDIT), invoice(lines=[])), True),
+    "cdata": (batch(invoice(BuyerId="<![CDATA[C<1>&]]>")), False),  # raw texts cannot be cut safely
+    "predefined-entities": (batch(invoice(BuyerId="C&amp;1&lt;&quot;")), True),
+    "whitespace-kept": (batch(invoice(BuyerId="  C1 \n ", InvoiceId=" ")), True),
+    "empty-and-absent": (batch(invoice(BuyerId="", Currency=DROP, lines=[("SO1", "", DROP)])), True),
+    "attributes-and-crlf": (batch(invoice()).replace("<Type>", '<Type lang="en">').replace("\n", "\r\n"), True),
+    "repeated-field-first-wins": (batch(invoice().replace("<Type>normal</Type>", "<Type>normal</Type><Type>x</Type>")), True),
+    "second-Lines-ignored": (batch(invoice().replace("</Lines>", "</Lines><Lines><Line><OrderId>X</OrderId></Line></Lines>")), True),
+    "not-an-invoice-between": (batch(invoice(), "<Note><Type>x</Type></Note>", invoice(InvoiceId="INV-2")), True),
+    "comment-in-field": (batch(invoice(BuyerId="C<!-- x -->1")), False),
+    "element-in-field": (batch(invoice(lines=[("SO<b>x</b>1", "1.00", "0.13")])), False),
+    "character-reference": (batch(invoice(BuyerId="C&#49;")), False),
+}
+
+
+@pytest.mark.parametrize("content, flattened", PARITY_CASES.values(), ids=PARITY_CASES.keys())
+def test_flattened_reader_equals_element_reader(con, tmp_path, content, flattened):
+    from ingest.erp.loader import _read_invoices_flattened, _register_frame, read_invoice_elements
+
+    path = tmp_path / "invoices.xml"
+    path.write_bytes(content.encode("utf-8"))
+    records = _read_invoices_flattened(con, path, "fast_text", "fast_lines")
+    assert (records is not None) == flattened
+    invoices, lines = read_invoice_elements(path)
+    _register_frame(con, "invoice_frame", invoices, "slow_text")
+    _register_frame(con, "line_frame", lines, "slow_lines")
+    if flattened:
+        assert records == len(invoices["record_no"])
+        for fast, slow in (("fast_text", "slow_text"), ("fast_lines", "slow_lines")):
+            assert con.execute(f"SELECT * FROM {fast} ORDER BY ALL").fetchall() == \
+                con.execute(f"SELECT * FROM {slow} ORDER BY ALL").fetchall()
+            assert [c[0] for c in con.execute(f"DESCRIBE {fast}").fetchall()] == \
+                [c[0] for c in con.execute(f"DESCRIBE {slow}").fetchall()]
