@@ -8,6 +8,7 @@ one in the field order of the spec's tables (docs/ingest-validation in the loade
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -222,8 +223,8 @@ def read_csv_records(con: duckdb.DuckDBPyConnection, text: str, columns: tuple[s
     and are not numbered. A row that cannot be parsed, or has another number of fields, keeps
     n_fields <> len(columns) and becomes malformed_record in the loader.
     """
-    if '"' not in text and text.count("\r") == text.count("\r\n"):
-        return _read_unquoted_csv(con, text, columns, table, utf8_path)
+    if text.count("\r") == text.count("\r\n") and _quotes_are_simple(text):
+        return _read_simple_csv(con, text, columns, table, utf8_path)
     consumed: list[str] = []
 
     def physical_lines():
@@ -300,10 +301,41 @@ def read_csv_records(con: duckdb.DuckDBPyConnection, text: str, columns: tuple[s
     return len(record_nos)
 
 
-def _read_unquoted_csv(con: duckdb.DuckDBPyConnection, text: str, columns: tuple[str, ...], table: str,
-                       utf8_path: Path | None) -> int:
-    """read_csv_records for text without any quote character: every line is one record and
-    fields are split on commas, so DuckDB does it all in bulk (same numbering and raw text).
+# One CSV field as Python's csv module reads it: quoted (a doubled quote inside stands for one)
+# or unquoted without quotes. A line made of such fields parses the same in DuckDB.
+_CSV_FIELD = r'(?:"(?:[^"]|"")*"|[^,"]*)'
+_CSV_SIMPLE_LINE = re.compile(f"{_CSV_FIELD}(?:,{_CSV_FIELD})*")
+_CSV_QUOTED_BLANK = re.compile(r'"[ \t]*"')  # the csv module takes such a line for a blank one
+
+
+def _quotes_are_simple(text: str) -> bool:
+    """True when every line with a quote is a line of well-formed fields (so no quoted field
+    spans lines) and the header has none: DuckDB can then split the fields itself."""
+    if '"' not in text:
+        return True
+    lines = text.split("\n")
+    if '"' in lines[0]:
+        return False
+    for line in lines:
+        if '"' in line:
+            line = line.removesuffix("\r")
+            if not _CSV_SIMPLE_LINE.fullmatch(line) or _CSV_QUOTED_BLANK.fullmatch(line):
+                return False
+    return True
+
+
+def _csv_fields_sql(line: str) -> str:
+    """SQL list of the fields of a line that _quotes_are_simple accepted."""
+    quoted_aware = (f"list_transform(regexp_extract_all(',' || {line}, {sql_str(',(' + _CSV_FIELD + ')')}, 1), "
+                    """lambda f: CASE WHEN starts_with(f, '"') THEN replace(f[2:-2], '""', '"') ELSE f END)""")
+    return f"""CASE WHEN contains({line}, '"') THEN {quoted_aware} ELSE string_split({line}, ',') END"""
+
+
+def _read_simple_csv(con: duckdb.DuckDBPyConnection, text: str, columns: tuple[str, ...], table: str,
+                     utf8_path: Path | None) -> int:
+    """read_csv_records for text whose quoted fields (if any) open and close on their line:
+    every line is one record and DuckDB splits the fields in bulk, without holding the GIL
+    (same numbering, raw text and values as the csv module; tested side by side).
     A UTF-8 file is read by DuckDB itself (faster than passing the text as a parameter)."""
     first_line = text.split("\n", 1)[0].removesuffix("\r")
     if not first_line.strip():
@@ -329,7 +361,7 @@ def _read_unquoted_csv(con: duckdb.DuckDBPyConnection, text: str, columns: tuple
             )
             SELECT (row_number() OVER (ORDER BY line_no))::INTEGER AS record_no, raw_text,
                    len(fields)::INTEGER AS n_fields, {cells}
-            FROM (SELECT line_no, raw_text, string_split(raw_text, ',') AS fields FROM data_rows)""",
+            FROM (SELECT line_no, raw_text, {_csv_fields_sql("raw_text")} AS fields FROM data_rows)""",
         [str(utf8_path) if utf8_path else text],
     ).fetchone()[0]  # CREATE TABLE AS returns its row count
 

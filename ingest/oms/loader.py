@@ -92,7 +92,8 @@ def load_orders(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
             SELECT record_no, position, types[1] AS element_type, types[2:] AS t,
                    json_extract_string(element, {json_paths(line_names)}) AS s
             FROM (SELECT record_no, position::INTEGER AS position, element,
-                         {json_types_with_root_sql("element", line_names)} AS types
+                         -- elements of a parsed array are valid JSON: no validity guard
+                         json_type(element, {json_paths(line_names).replace("[", "['$', ", 1)}) AS types
             FROM (SELECT record_no, unnest(elements) AS element, generate_subscripts(elements, 1) AS position
                   FROM (SELECT record_no, json_extract(s[{lines_pos}], '$[*]') AS elements
                         FROM {p}_parsed WHERE t[{lines_pos}] = 'ARRAY')))"""
