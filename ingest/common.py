@@ -23,18 +23,39 @@ class MalformedFile(Exception):
 
 @dataclass
 class FileLoad:
-    """What a loader made of one file, held in temp tables of the caller's connection.
+    """What a loader made of one file.
 
-    `tables` maps each raw table (parent first) to a temp table with its candidate rows: the
-    delivered columns plus `_record_no` (and `_record_hash` on the parent). Child rows link to
-    their parent record by `_record_no`. `rejects` is a temp table (record_no, reason, raw_text).
-    Every record read is in exactly one of the parent temp table or `rejects`.
+    `tables` maps each raw table (parent first) to a relation (a table name or a parenthesised
+    query) with its candidate rows: the delivered columns plus `_record_no` and `_record_hash`
+    (a child row carries its parent record's). Child rows link to their parent record by
+    `_record_no`. `rejects` is a relation (record_no, reason, raw_text). Every record read is in
+    exactly one of the parent relation or `rejects`. The relations read `outputs`, tables made
+    where the caller asked (see Outputs); `temp_tables` are the loader's intermediate temp
+    tables and views, which the caller may drop once the load returns.
     """
 
     records_read: int
     tables: dict[str, str]
     rejects: str
     temp_tables: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where a loader creates the tables it hands over: temp tables named after the loader
+    (`prefix`) by default, or tables named `<into>_<name>` (e.g. `scratch.f12_checked`) that
+    other cursors can read, so the runner's writer uses them without a copy."""
+
+    prefix: str
+    into: str | None = None
+
+    def name(self, suffix: str) -> str:
+        return f"{self.into}_{suffix}" if self.into else f"{self.prefix}_{suffix}"
+
+    @property
+    def create(self) -> str:
+        return "CREATE OR REPLACE TABLE" if self.into else "CREATE OR REPLACE TEMP TABLE"
 
 
 # --- field rules ---------------------------------------------------------------------------
@@ -408,20 +429,18 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[
                     f"SET DATA TYPE UHUGEINT USING {_HEX_MD5_TO_NUMBER_SQL}")
 
 
-def split_checked(con: duckdb.DuckDBPyConnection, checked: str, columns: tuple[str, ...], prefix: str) -> tuple[str, str]:
-    """Split a checked temp table (record_no, raw_text, reason, <columns>) into the parent rows
-    (reason NULL) and the rejects: two temp views (no copy). Returns their names."""
+def with_record_hash(select_sql: str) -> str:
+    """A checked query (record_no, raw_text, reason, ...) plus the `_record_hash` of each valid
+    record, computed once, where the loader runs (in parallel with other files)."""
+    return f"SELECT *, CASE WHEN reason IS NULL THEN {RECORD_HASH_SQL} END AS _record_hash FROM ({select_sql})"
+
+
+def split_checked(checked: str, columns: tuple[str, ...]) -> tuple[str, str]:
+    """The parent rows (reason NULL) and the rejects of a checked table (record_no, raw_text,
+    reason, <columns>, _record_hash), as two relations over it (no copy)."""
     select_columns = ", ".join(quote_ident(c) for c in columns)
-    rows, rejects = f"{prefix}_rows", f"{prefix}_rejects"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW {rows} AS
-            SELECT {select_columns}, record_no AS _record_no, {RECORD_HASH_SQL} AS _record_hash
-            FROM {checked} WHERE reason IS NULL"""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW {rejects} AS
-            SELECT record_no, reason, raw_text FROM {checked} WHERE reason IS NOT NULL"""
-    )
+    rows = f"(SELECT {select_columns}, record_no AS _record_no, _record_hash FROM {checked} WHERE reason IS NULL)"
+    rejects = f"(SELECT record_no, reason, raw_text FROM {checked} WHERE reason IS NOT NULL)"
     return rows, rejects
 
 
@@ -431,7 +450,7 @@ def json_paths(names: Iterable[str]) -> str:
 
 
 def load_json_lines_flat(con: duckdb.DuckDBPyConnection, path: Path, rules: tuple[Rule, ...],
-                         raw_table: str, prefix: str) -> FileLoad:
+                         raw_table: str, prefix: str, into: str | None = None) -> FileLoad:
     """Load a JSON Lines file of flat objects: one raw row per valid line.
 
     Each line is parsed twice in all, not once per field: the types of the root and of every
@@ -445,9 +464,9 @@ def load_json_lines_flat(con: duckdb.DuckDBPyConnection, path: Path, rules: tupl
     paths = json_paths(names)
     reasons = first_reason_sql(json_reason_sql(rule, f"t[{i}]", f"s[{i}]") for i, rule in enumerate(rules, start=1))
     values = ", ".join(f"s[{i}] AS {quote_ident(name)}" for i, name in enumerate(names, start=1))
-    checked = f"{prefix}_checked"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {checked} AS
+    out = Outputs(prefix, into)
+    checked = out.name("checked")
+    checked_sql = f"""
             WITH parsed AS (
                 -- one parse for the root's type and every field's type (NULL: not JSON at all)
                 SELECT record_no, raw_text, {json_types_with_root_sql("raw_text", names)} AS types
@@ -461,13 +480,14 @@ def load_json_lines_flat(con: duckdb.DuckDBPyConnection, path: Path, rules: tupl
                    CASE WHEN NOT is_object THEN 'malformed_record' ELSE {reasons} END AS reason,
                    {values}
             FROM fields"""
-    )
-    rows, rejects = split_checked(con, checked, tuple(names), prefix)
-    return FileLoad(records, {raw_table: rows}, rejects, [text_table, checked, rows, rejects])
+    con.execute(f"{out.create} {checked} AS {with_record_hash(checked_sql)}")
+    rows, rejects = split_checked(checked, tuple(names))
+    return FileLoad(records, {raw_table: rows}, rejects, [text_table], [checked])
 
 
 def load_csv_flat(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, rules: tuple[Rule, ...],
-                  raw_table: str, prefix: str, extra_reasons: dict[str, str] | None = None) -> FileLoad:
+                  raw_table: str, prefix: str, extra_reasons: dict[str, str] | None = None,
+                  into: str | None = None) -> FileLoad:
     """Load a CSV file whose header must be exactly the rules' names: one raw row per valid row.
 
     A row with another number of fields is malformed_record; otherwise the first failing column,
@@ -482,14 +502,14 @@ def load_csv_flat(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, rul
     reasons = first_reason_sql(
         extra_reasons.get(rule.name) or text_reason_sql(rule, quote_ident(rule.name)) for rule in rules
     )
-    checked = f"{prefix}_checked"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {checked} AS
+    out = Outputs(prefix, into)
+    checked = out.name("checked")
+    checked_sql = f"""
             SELECT *, CASE WHEN n_fields <> {len(columns)} THEN 'malformed_record' ELSE {reasons} END AS reason
             FROM {text_table}"""
-    )
-    rows, rejects = split_checked(con, checked, columns, prefix)
-    return FileLoad(records, {raw_table: rows}, rejects, [text_table, checked, rows, rejects])
+    con.execute(f"{out.create} {checked} AS {with_record_hash(checked_sql)}")
+    rows, rejects = split_checked(checked, columns)
+    return FileLoad(records, {raw_table: rows}, rejects, [text_table], [checked])
 
 
 def drop_temp_objects(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:

@@ -27,7 +27,7 @@ from ingest import accounting, erp, oms, payments, reference, wms
 from ingest.common import FileLoad, MalformedFile, drop_temp_objects, ensure_raw_table, quote_ident
 from ingest.settings import SOURCES
 
-Loader = Callable[[duckdb.DuckDBPyConnection, Path], FileLoad]
+Loader = Callable[..., FileLoad]  # (con, path, into=None): see ingest.common.FileLoad and Outputs
 
 LOADERS: dict[str, Loader] = {
     "oms/orders": oms.load_orders,
@@ -209,36 +209,27 @@ class _Delivery:
 
 @dataclass
 class _Staged:
-    """A loaded file handed from its worker to the committer: the loader's output copied into
-    tables of the run's in-memory scratch database (temp tables are private to a cursor)."""
+    """A loaded file handed from its worker to the committer: the loader made its outputs as
+    tables of the run's in-memory scratch database (temp tables are private to a cursor), so
+    the committer reads them where they are."""
 
     records_read: int
-    valid: int  # rows of the parent table (records that passed validation)
-    tables: dict[str, str]  # raw table -> scratch table (parent first, with _record_hash)
+    valid: int  # rows of the parent relation (records that passed validation)
+    tables: dict[str, str]  # raw table -> relation over the outputs (parent first, with _record_hash)
     rejects: str
+    outputs: list[str]  # the scratch tables, dropped once written
 
     def names(self) -> list[str]:
-        return [*self.tables.values(), self.rejects]
+        return self.outputs
 
 
-def _stage(cursor: duckdb.DuckDBPyConnection, scratch: str, delivery: _Delivery, load: FileLoad) -> _Staged:
-    """Copy a loader's views/temp tables into the shared scratch database (one pass each; the
-    parent rows' hash is computed here, once, and handed to their child rows)."""
-    prefix = f"{scratch}.f{delivery.index}"
-    tables: dict[str, str] = {}
-    counts: list[int] = []
-    for number, (table, view) in enumerate(load.tables.items()):
-        name = f"{prefix}_t{number}"
-        if number == 0:
-            select = f"SELECT * FROM {view}"
-        else:  # a child row carries its parent record's hash (the committer then needs no join)
-            parent = tables[next(iter(tables))]
-            select = f"SELECT c.*, p._record_hash FROM {view} AS c JOIN {parent} AS p USING (_record_no)"
-        counts.append(cursor.execute(f"CREATE TABLE {name} AS {select}").fetchone()[0])
-        tables[table] = name
-    rejects = f"{prefix}_rejects"
-    cursor.execute(f"CREATE TABLE {rejects} AS SELECT * FROM {load.rejects}")
-    return _Staged(load.records_read, counts[0], tables, rejects)
+def _load(cursor: duckdb.DuckDBPyConnection, source: str, scratch: str, delivery: _Delivery) -> _Staged:
+    """Run the source's loader with its outputs in the scratch database, named after the file."""
+    load = LOADERS[source](cursor, delivery.path, into=f"{scratch}.f{delivery.index}")
+    drop_temp_objects(cursor, load.temp_tables)
+    parent_rows = next(iter(load.tables.values()))
+    valid = cursor.execute(f"SELECT count(*) FROM {parent_rows}").fetchone()[0]
+    return _Staged(load.records_read, valid, load.tables, load.rejects, load.outputs)
 
 
 class _InOrder:
@@ -486,9 +477,7 @@ def _ingest_delivery(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _
         staged: _Staged | MalformedFile | None = None
         if known_sha is None and delivery.sha256 not in delivered_before:
             try:
-                load = LOADERS[source](cursor, delivery.path)
-                staged = _stage(cursor, scratch, delivery, load)
-                drop_temp_objects(cursor, load.temp_tables)
+                staged = _load(cursor, source, scratch, delivery)
             except MalformedFile as exc:
                 staged = exc
                 _drop_all_temp_objects(cursor)

@@ -26,8 +26,8 @@ import pandas as pd
 from lxml import etree
 
 from ingest.common import (
-    AMOUNT_RE, SIGNED_AMOUNT_RE, FileLoad, MalformedFile, Rule, first_reason_sql, is_blank_sql, quote_ident, sql_str,
-    split_checked, text_reason_sql,
+    AMOUNT_RE, SIGNED_AMOUNT_RE, FileLoad, MalformedFile, Outputs, Rule, first_reason_sql, is_blank_sql, quote_ident,
+    sql_str, split_checked, text_reason_sql, with_record_hash,
 )
 
 INVOICE_RULES: tuple[Rule, ...] = (
@@ -256,7 +256,7 @@ def _read_invoices_flattened(con: duckdb.DuckDBPyConnection, path: Path, text_ta
     return count
 
 
-def load_invoices(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
+def load_invoices(con: duckdb.DuckDBPyConnection, path: Path, into: str | None = None) -> FileLoad:
     """Invoice batch XML file -> candidate rows of raw.erp_invoices and raw.erp_invoice_lines, plus rejects."""
     p = "_erp_invoices"
     records = _read_invoices_flattened(con, path, f"{p}_text", f"{p}_lines")
@@ -287,19 +287,19 @@ def load_invoices(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
         else:
             reasons.append(text_reason_sql(rule, column))
     reasons.append("CASE WHEN n_lines = 0 THEN 'missing_field:Lines' ELSE lr.reason END")
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_checked AS
+    out = Outputs(p, into)
+    checked, line_rows = out.name("checked"), out.name("line_rows")
+    checked_sql = f"""
             SELECT i.*, {first_reason_sql(reasons)} AS reason
             FROM {p}_text AS i LEFT JOIN {p}_line_reasons AS lr USING (record_no)"""
-    )
-    rows, rejects = split_checked(con, f"{p}_checked", INVOICE_COLUMNS, p)
+    con.execute(f"{out.create} {checked} AS {with_record_hash(checked_sql)}")
+    rows, rejects = split_checked(checked, INVOICE_COLUMNS)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_line_rows AS
+        f"""{out.create} {line_rows} AS
             SELECT r."InvoiceId", l.line_no::VARCHAR AS line_no, l."OrderId", l."NetAmount", l."TaxAmount",
-                   r._record_no
+                   r._record_no, r._record_hash
             FROM {rows} AS r JOIN {p}_lines AS l ON l.record_no = r._record_no
             ORDER BY r._record_no, l.line_no"""
     )
-    temp = [f"{p}_{t}" for t in ("text", "lines", "line_reasons", "checked", "line_rows")]
-    return FileLoad(records, {"erp_invoices": rows, "erp_invoice_lines": f"{p}_line_rows"},
-                    rejects, temp + [rows, rejects])
+    temp = [f"{p}_{t}" for t in ("text", "lines", "line_reasons")]
+    return FileLoad(records, {"erp_invoices": rows, "erp_invoice_lines": line_rows}, rejects, temp, [checked, line_rows])

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 
 from ingest.common import (
-    FileLoad, Rule, first_reason_sql, json_paths, json_reason_sql, json_types_with_root_sql,
-    load_json_lines_flat, quote_ident, read_json_lines, split_checked,
+    FileLoad, Outputs, Rule, first_reason_sql, json_paths, json_reason_sql, json_types_with_root_sql,
+    load_json_lines_flat, quote_ident, read_json_lines, split_checked, with_record_hash,
 )
 
 ORDER_STATUSES = ("created", "approved", "allocated", "shipped", "delivered", "completed",
@@ -63,7 +63,7 @@ RAW_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def load_orders(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
+def load_orders(con: duckdb.DuckDBPyConnection, path: Path, into: str | None = None) -> FileLoad:
     """Order snapshots file -> candidate rows of raw.oms_orders and raw.oms_order_lines, plus rejects.
 
     Each line is parsed once; `lines` is unnested with DuckDB and every element checked, so an
@@ -122,26 +122,26 @@ def load_orders(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
         for i, rule in enumerate(ORDER_RULES, start=1)
     )
     values = ", ".join(f"s[{i}] AS {quote_ident(name)}" for i, name in enumerate(ORDER_COLUMNS, start=1))
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {p}_checked AS
+    out = Outputs(p, into)
+    checked, line_rows = out.name("checked"), out.name("line_rows")
+    checked_sql = f"""
             SELECT o.record_no, o.raw_text,
                    CASE WHEN NOT o.is_object THEN 'malformed_record' ELSE {reasons} END AS reason,
                    {values}
             FROM {p}_parsed AS o LEFT JOIN {p}_line_reasons AS lr USING (record_no)"""
-    )
-    rows, rejects = split_checked(con, f"{p}_checked", ORDER_COLUMNS, p)
+    con.execute(f"{out.create} {checked} AS {with_record_hash(checked_sql)}")
+    rows, rejects = split_checked(checked, ORDER_COLUMNS)
     line_values = ", ".join(f"e.s[{i}] AS {quote_ident(rule.name)}" for i, rule in enumerate(LINE_RULES, start=1))
     con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW {p}_line_rows AS
-            SELECT c.order_id, {line_values}, c.record_no AS _record_no
-            FROM {p}_checked AS c JOIN {p}_elements AS e USING (record_no)
+        f"""{out.create} {line_rows} AS
+            SELECT c.order_id, {line_values}, c.record_no AS _record_no, c._record_hash
+            FROM {checked} AS c JOIN {p}_elements AS e USING (record_no)
             WHERE c.reason IS NULL"""
     )
-    temp = [f"{p}_{t}" for t in ("text", "parsed", "elements", "line_reasons", "checked", "line_rows")]
-    return FileLoad(records, {"oms_orders": rows, "oms_order_lines": f"{p}_line_rows"}, rejects,
-                    temp + [rows, rejects])
+    temp = [f"{p}_{t}" for t in ("text", "parsed", "elements", "line_reasons")]
+    return FileLoad(records, {"oms_orders": rows, "oms_order_lines": line_rows}, rejects, temp, [checked, line_rows])
 
 
-def load_order_events(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
+def load_order_events(con: duckdb.DuckDBPyConnection, path: Path, into: str | None = None) -> FileLoad:
     """Order status events file -> candidate rows of raw.oms_order_events, plus rejects."""
-    return load_json_lines_flat(con, path, EVENT_RULES, "oms_order_events", "_oms_events")
+    return load_json_lines_flat(con, path, EVENT_RULES, "oms_order_events", "_oms_events", into)

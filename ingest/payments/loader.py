@@ -47,9 +47,9 @@ RAW_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def load_gateway_transactions(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
+def load_gateway_transactions(con: duckdb.DuckDBPyConnection, path: Path, into: str | None = None) -> FileLoad:
     """Gateway CSV file -> candidate rows of raw.payments_gateway_transactions, plus rejects."""
-    return load_csv_flat(con, path, "utf-8", GATEWAY_RULES, "payments_gateway_transactions", "_pay_gateway")
+    return load_csv_flat(con, path, "utf-8", GATEWAY_RULES, "payments_gateway_transactions", "_pay_gateway", into=into)
 
 
 def _exactly_one_amount_sql() -> str:
@@ -62,7 +62,7 @@ def _exactly_one_amount_sql() -> str:
     )
 
 
-def load_bank_statement_lines(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
+def load_bank_statement_lines(con: duckdb.DuckDBPyConnection, path: Path, into: str | None = None) -> FileLoad:
     """GBK bank statement CSV file -> candidate rows of raw.payments_bank_statement_lines, plus rejects.
 
     Amounts are kept as delivered (thousands separators included); staging removes them.
@@ -71,4 +71,5 @@ def load_bank_statement_lines(con: duckdb.DuckDBPyConnection, path: Path) -> Fil
     return load_csv_flat(
         con, path, "gbk", BANK_RULES, "payments_bank_statement_lines", "_pay_bank",
         extra_reasons={CREDIT: _exactly_one_amount_sql(), DEBIT: text_reason_sql(debit_rule, quote_ident(DEBIT))},
+        into=into,
     )

@@ -23,6 +23,6 @@ RAW_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def load_fx_rates(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
+def load_fx_rates(con: duckdb.DuckDBPyConnection, path: Path, into: str | None = None) -> FileLoad:
     """FX rates CSV file -> candidate rows of raw.reference_fx_rates, plus rejects."""
-    return load_csv_flat(con, path, "utf-8", FX_RULES, "reference_fx_rates", "_ref_fx")
+    return load_csv_flat(con, path, "utf-8", FX_RULES, "reference_fx_rates", "_ref_fx", into=into)

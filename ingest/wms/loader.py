@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.common import FileLoad, Rule, is_blank_sql, load_csv_flat, load_json_lines_flat, sql_str
+from ingest.common import FileLoad, Outputs, Rule, is_blank_sql, load_csv_flat, load_json_lines_flat, sql_str
 
 # sku: anything but ':' and '|'; qty: a positive integer (leading zeros tolerated).
 ITEMS_RE = r"[^:|]+:0*[1-9]\d{0,8}(\|[^:|]+:0*[1-9]\d{0,8})*"
@@ -42,7 +42,7 @@ RAW_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def load_shipments(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
+def load_shipments(con: duckdb.DuckDBPyConnection, path: Path, into: str | None = None) -> FileLoad:
     """Shipments CSV file -> candidate rows of raw.wms_shipments and raw.wms_shipment_items, plus rejects.
 
     `items` is kept as delivered on the shipment and split by DuckDB into one item row per
@@ -52,25 +52,25 @@ def load_shipments(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
         f"CASE WHEN {is_blank_sql('items')} THEN 'missing_field:items' "
         f"WHEN NOT regexp_full_match(items, {sql_str(ITEMS_RE)}) THEN 'invalid_value:items' END"
     )
-    prefix = "_wms_shipments"
-    load = load_csv_flat(con, path, "utf-8", SHIPMENT_RULES, "wms_shipments", prefix,
-                         extra_reasons={"items": items_reason})
-    items = "_wms_shipment_items"
-    # unnest and generate_subscripts of one list are zipped (3x faster than a lateral unnest),
-    # and the checked table is read directly (the rows view would hash every record again).
+    out = Outputs("_wms_shipments", into)
+    load = load_csv_flat(con, path, "utf-8", SHIPMENT_RULES, "wms_shipments", out.prefix,
+                         extra_reasons={"items": items_reason}, into=into)
+    items = out.name("items")
+    # unnest and generate_subscripts of one list are zipped (3x faster than a lateral unnest).
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {items} AS
+        f"""{out.create} {items} AS
             SELECT shipment_id, n::VARCHAR AS item_no,
-                   split_part(item, ':', 1) AS sku, split_part(item, ':', 2) AS qty, record_no AS _record_no
-            FROM (SELECT shipment_id, record_no, unnest(parts) AS item, generate_subscripts(parts, 1) AS n
-                  FROM (SELECT shipment_id, record_no, string_split(items, '|') AS parts
-                        FROM {prefix}_checked WHERE reason IS NULL))"""
+                   split_part(item, ':', 1) AS sku, split_part(item, ':', 2) AS qty, record_no AS _record_no,
+                   _record_hash
+            FROM (SELECT shipment_id, record_no, _record_hash, unnest(parts) AS item, generate_subscripts(parts, 1) AS n
+                  FROM (SELECT shipment_id, record_no, _record_hash, string_split(items, '|') AS parts
+                        FROM {out.name("checked")} WHERE reason IS NULL))"""
     )
     load.tables["wms_shipment_items"] = items
-    load.temp_tables.append(items)
+    load.outputs.append(items)
     return load
 
 
-def load_tracking_events(con: duckdb.DuckDBPyConnection, path: Path) -> FileLoad:
+def load_tracking_events(con: duckdb.DuckDBPyConnection, path: Path, into: str | None = None) -> FileLoad:
     """Tracking events JSON Lines file -> candidate rows of raw.wms_tracking_events, plus rejects."""
-    return load_json_lines_flat(con, path, TRACKING_RULES, "wms_tracking_events", "_wms_tracking")
+    return load_json_lines_flat(con, path, TRACKING_RULES, "wms_tracking_events", "_wms_tracking", into)

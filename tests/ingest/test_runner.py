@@ -157,10 +157,10 @@ def test_loader_crash_stops_the_run_without_partial_files(con, landing, monkeypa
         write(landing, f"oms/orders/2026-11-{day}/a.jsonl", order(f"SO{day}") + "\n")
     real_loader = runner.LOADERS["oms/orders"]
 
-    def crash_on_second_day(cursor, path):
+    def crash_on_second_day(cursor, path, into=None):
         if "2026-11-02" in str(path):
             raise RuntimeError("loader bug")
-        return real_loader(cursor, path)
+        return real_loader(cursor, path, into=into)
 
     monkeypatch.setitem(runner.LOADERS, "oms/orders", crash_on_second_day)
     try:
