@@ -12,11 +12,12 @@ export O2C_WAREHOUSE   ?= $(CURDIR)/data/warehouse.duckdb
 export DAGSTER_HOME    ?= $(CURDIR)/.dagster_home
 # dagster-dbt looks for `dbt` on PATH when it prepares the manifest under `dagster dev`.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
-# Sample size of the embedded default (make run); SCALE is for make bench.
+# Sample size of the embedded default (make run); SCALE and REPEAT are for make bench.
 SAMPLE_ORDERS ?= 2000
 SAMPLE_DAYS   ?= 14
 SAMPLE_SEED   ?= 42
 SCALE         ?= 100000
+REPEAT        ?= 1
 
 .PHONY: help venv sample manifest run test test-fast dev docs validate bench clean distclean
 
@@ -62,8 +63,8 @@ docs: manifest ## generate the dbt docs site (dbt_project/target/index.html)
 validate: venv ## run every expectation suite against the warehouse; non-zero exit if a blocking one fails
 	$(PY) -m expectations.validate
 
-bench: venv ## benchmarks at SCALE orders (make bench SCALE=1000000)
-	$(PY) -m bench.run --scale $(SCALE)
+bench: venv ## benchmarks at SCALE orders (make bench SCALE=1000000 REPEAT=3)
+	$(PY) -m bench.run --scale $(SCALE) --repeat $(REPEAT)
 
 clean: ## remove the warehouse, sample data and Dagster state (keeps the virtualenv)
 	rm -rf data $(DAGSTER_HOME) dbt_project/target dbt_project/logs

@@ -22,7 +22,7 @@ _LINEAGE_COLS = (
 def _lin(system: str, source: str, file: str, export_date: str | None, record_no: int) -> str:
     d = f"DATE '{export_date}'" if export_date else "NULL"
     return (f"'{system}', '{source}', '{file}', {d}, {record_no}, 'sha-{file}', "
-            f"'h-{file}-{record_no}', TIMESTAMP '2026-11-03 03:00:00'")
+            f"md5_number('h-{file}-{record_no}'), TIMESTAMP '2026-11-03 03:00:00'")
 
 
 F_ORD1 = "oms/orders/2026-11-01/orders_1.jsonl"
