@@ -171,19 +171,16 @@ def json_reason_sql(rule: Rule, jtype: str, text: str) -> str:
     )
 
 
-def json_fields_sql(json_text: str, names: Iterable[str]) -> tuple[str, str]:
-    """Two SQL lists over the fields of a JSON object, each built in a single parse:
-    their JSON type names (NULL when absent) and their texts (string value or JSON text)."""
-    paths = json_paths(names)
-    return f"json_type({json_text}, {paths})", f"json_extract_string({json_text}, {paths})"
+def json_root_and_field_paths(names: Iterable[str]) -> str:
+    """A DuckDB list of JSON paths: the root, then each field (for one-parse json_type)."""
+    return json_paths(names).replace("[", "['$', ", 1)
 
 
 def json_types_with_root_sql(json_text: str, names: Iterable[str]) -> str:
     """SQL list: the JSON type of the root, then of each field, in one parse; NULL (not an
     error) when the text is not JSON at all. json_valid guards the parse instead of try():
     try() makes DuckDB evaluate row by row once any row fails, twice as slow on a whole file."""
-    root_and_fields = json_paths(names).replace("[", "['$', ", 1)
-    return f"CASE WHEN json_valid({json_text}) THEN json_type({json_text}, {root_and_fields}) END"
+    return f"CASE WHEN json_valid({json_text}) THEN json_type({json_text}, {json_root_and_field_paths(names)}) END"
 
 
 def first_reason_sql(reasons: Iterable[str]) -> str:

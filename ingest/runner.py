@@ -219,9 +219,6 @@ class _Staged:
     rejects: str
     outputs: list[str]  # the scratch tables, dropped once written
 
-    def names(self) -> list[str]:
-        return self.outputs
-
 
 def _load(cursor: duckdb.DuckDBPyConnection, source: str, scratch: str, delivery: _Delivery) -> _Staged:
     """Run the source's loader with its outputs in the scratch database, named after the file."""
@@ -438,7 +435,7 @@ class _Committer:
         finally:
             for _, staged, _ in batch:
                 if isinstance(staged, _Staged):
-                    for name in staged.names():
+                    for name in staged.outputs:
                         self.cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
     def _run(self) -> None:

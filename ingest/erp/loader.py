@@ -3,7 +3,8 @@
 Reading: lxml parses the file and an XSLT stylesheet flattens every `<Invoice>` into one
 delimited text in C (no Python per element, and lxml releases the GIL, so two files parse at
 once); DuckDB splits that text into columns. A file the stylesheet cannot flatten faithfully
-(a field with markup inside it, the delimiter characters, character references) is read by
+(markup inside a field, comments, CDATA, processing instructions, character or entity
+references, the delimiter characters) is read by
 the element-by-element path instead, whose results the fast path is tested to equal. That
 path streams the file with iterparse (each `<Invoice>` cleared once read). Validation then
 runs in DuckDB like every other source. A file that is not well-formed
@@ -51,7 +52,9 @@ RAW_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
 
 
 # An <Invoice> element as written in the file (no nested <Invoice> exists in this format).
-_INVOICE_SPAN = re.compile(rb"<Invoice(?:\s[^>]*)?(?:/>|>.*?</Invoice\s*>)", re.DOTALL)
+# The same pattern cuts the spans in Python (element path) and in DuckDB's RE2 (fast path).
+_INVOICE_SPAN_PATTERN = r"<Invoice(?:\s[^>]*)?(?:/>|>.*?</Invoice\s*>)"
+_INVOICE_SPAN = re.compile(_INVOICE_SPAN_PATTERN.encode(), re.DOTALL)
 
 
 def _delivered_texts(path: Path, expected: int) -> list[str] | None:
@@ -179,7 +182,7 @@ def _field_xslt(tag: str) -> str:
 
 # Per <Invoice> child of the root: _RECORD, the header fields, then the fields of every <Line> of
 # its first <Lines>. A field's XPath string value equals lxml's `.text` when the field holds only
-# text (the predefined entities are text to both), which _FAST_PATH_OK and _MARKUP_IN_FIELD check.
+# text (the predefined entities are text to both), which _NOT_FAST and _MARKUP_IN_FIELD check.
 _FLATTEN = etree.XSLT(etree.XML(f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
 <xsl:output method="text" encoding="UTF-8"/>
 <xsl:template match="/"><xsl:for-each select="InvoiceBatch/Invoice"><xsl:text>{_RECORD}</xsl:text>
@@ -192,7 +195,7 @@ _FLATTEN = etree.XSLT(etree.XML(f"""<xsl:stylesheet version="1.0" xmlns:xsl="htt
 _NOT_FAST = (b"&#", b"<!", b"<?", _RECORD.encode(), _FIELD.encode())
 # A field start tag whose text is followed by another start tag: an element inside a field.
 _MARKUP_IN_FIELD = (r"<(" + "|".join(INVOICE_COLUMNS + LINE_FIELDS) + r")(\s[^>]*)?>[^<]*<[^/]")
-_INVOICE_SPAN_RE2 = r"(?s)<Invoice(?:\s[^>]*)?(?:/>|>.*?</Invoice\s*>)"  # as _INVOICE_SPAN
+_INVOICE_SPAN_RE2 = "(?s)" + _INVOICE_SPAN_PATTERN
 
 
 def _read_invoices_flattened(con: duckdb.DuckDBPyConnection, path: Path, text_table: str, lines_table: str) -> int | None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 
 from ingest.common import (
-    FileLoad, Outputs, Rule, first_reason_sql, json_paths, json_reason_sql, json_types_with_root_sql,
-    load_json_lines_flat, quote_ident, read_json_lines, split_checked, with_record_hash,
+    FileLoad, Outputs, Rule, first_reason_sql, json_paths, json_reason_sql, json_root_and_field_paths,
+    json_types_with_root_sql, load_json_lines_flat, quote_ident, read_json_lines, split_checked, with_record_hash,
 )
 
 ORDER_STATUSES = ("created", "approved", "allocated", "shipped", "delivered", "completed",
@@ -93,7 +93,7 @@ def load_orders(con: duckdb.DuckDBPyConnection, path: Path, into: str | None = N
                    json_extract_string(element, {json_paths(line_names)}) AS s
             FROM (SELECT record_no, position::INTEGER AS position, element,
                          -- elements of a parsed array are valid JSON: no validity guard
-                         json_type(element, {json_paths(line_names).replace("[", "['$', ", 1)}) AS types
+                         json_type(element, {json_root_and_field_paths(line_names)}) AS types
             FROM (SELECT record_no, unnest(elements) AS element, generate_subscripts(elements, 1) AS position
                   FROM (SELECT record_no, json_extract(s[{lines_pos}], '$[*]') AS elements
                         FROM {p}_parsed WHERE t[{lines_pos}] = 'ARRAY')))"""
