@@ -151,39 +151,60 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...] | lis
             ensure_raw_table(con, table, columns)
 
 
-def _persist(con: duckdb.DuckDBPyConnection, source: str, staged: "_Staged", lineage: list) -> tuple[int, int]:
-    """Insert the rows of records not already loaded (exact repeats skipped); -> (loaded, skipped).
+def _find_repeats(con: duckdb.DuckDBPyConnection, source: str, batch: list) -> dict[int, int]:
+    """Find the exact repeats among the records of a batch's staged files; -> skipped records
+    per batch position. They go to temp table `_ingest_repeats(file_position, _record_no)`.
 
-    Every staged table already holds each row's `_record_hash` (children: their parent's), so
-    this, the one step that runs file after file, only finds the few records to skip and
-    appends the rest.
+    Skipped: a later copy of a text within the batch (earlier files and earlier records win),
+    or a text already loaded for this source (earlier batches included). One scan of the raw
+    table per batch, not per file: that scan grows with the table, so per file it made the
+    writer's work grow with the square of the source's size.
     """
-    tables = list(staged.tables.items())
-    parent_table, parent_rows = tables[0]
-    # Skipped: a later copy of a text within this file, or a text already loaded for this
-    # source (earlier files of this batch included: the transaction sees its own writes). The
-    # file's distinct texts are the join's build side; the raw table is only scanned.
-    skipped = con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _ingest_skip AS
-            WITH firsts AS (
-                SELECT _record_hash, min(_record_no) AS first_record_no FROM {parent_rows} GROUP BY _record_hash
+    parent_table = next(iter(RAW_TABLES[source]))
+    candidates = [
+        f"SELECT {position} AS file_position, _record_no, _record_hash FROM {next(iter(staged.tables.values()))}"
+        for position, (_, staged, _) in enumerate(batch) if isinstance(staged, _Staged)
+    ] or ["SELECT NULL::INTEGER AS file_position, NULL::INTEGER AS _record_no, NULL::UHUGEINT AS _record_hash WHERE false"]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _ingest_repeats AS
+            WITH candidates AS (
+                -- one sortable key for (batch position, record number): the first copy wins
+                SELECT *, file_position::BIGINT * 4294967296 + _record_no AS row_key
+                FROM ({" UNION ALL ".join(candidates)})
+            ), firsts AS (
+                SELECT _record_hash, min(row_key) AS first_row_key FROM candidates GROUP BY _record_hash
             ), loaded_before AS (
+                -- the batch's distinct texts are the join's build side; the raw table is only scanned
                 SELECT DISTINCT r._record_hash FROM raw.{parent_table} AS r
                 JOIN firsts AS f ON r._record_hash = f._record_hash
             )
-            SELECT t._record_no FROM {parent_rows} AS t JOIN firsts AS f USING (_record_hash)
-            WHERE t._record_no <> f.first_record_no
-               OR t._record_hash IN (SELECT _record_hash FROM loaded_before)"""
-    ).fetchone()[0]  # CREATE TABLE AS returns its row count
-    for table, rows in tables:
+            SELECT c.file_position, c._record_no FROM candidates AS c JOIN firsts AS f USING (_record_hash)
+            WHERE c.row_key <> f.first_row_key
+               OR c._record_hash IN (SELECT _record_hash FROM loaded_before)"""
+    )
+    return dict(con.execute("SELECT file_position, count(*) FROM _ingest_repeats GROUP BY file_position").fetchall())
+
+
+def _persist(con: duckdb.DuckDBPyConnection, source: str, staged: "_Staged", lineage: list,
+             file_position: int, skipped: int) -> tuple[int, int]:
+    """Insert the rows of the records that are not exact repeats (see _find_repeats, which
+    found `skipped` of them at this batch position); -> (loaded, skipped).
+
+    Every staged table already holds each row's `_record_hash` (children: their parent's), so
+    this, the one step that runs file after file, only appends.
+    """
+    for table, rows in staged.tables.items():
         columns = ", ".join(f"t.{quote_ident(c)}" for c in RAW_TABLES[source][table])
+        without_repeats = (
+            f"{rows} AS t ANTI JOIN (SELECT _record_no FROM _ingest_repeats WHERE file_position = {file_position}) "
+            "AS s ON t._record_no = s._record_no" if skipped else f"{rows} AS t"
+        )
         con.execute(
             f"""INSERT INTO raw.{table}
                 SELECT {columns}, ?, ?, ?, ?::DATE, t._record_no, ?, t._record_hash, ?::TIMESTAMP
-                FROM {rows} AS t ANTI JOIN _ingest_skip AS s ON t._record_no = s._record_no""",
+                FROM {without_repeats}""",
             lineage,
         )
-    con.execute("DROP TABLE IF EXISTS _ingest_skip")
     return staged.valid - skipped, skipped
 
 
@@ -281,6 +302,32 @@ class _InOrder:
             self._condition.notify_all()
 
 
+class _FirstCopies:
+    """Which new files of this run repeat the bytes (sha256) of an earlier new file of this run,
+    so a worker does not load a re-delivered copy: the committer, which sees the original first,
+    records the copy as a duplicate_file without its rows. Workers take files in order and hash
+    each first, so waiting for the earlier files' hashes is short."""
+
+    def __init__(self, count: int) -> None:
+        self._sha256s: list[str | None] = [None] * count
+        self._hashed = [False] * count
+        self._all_hashed_before = 0  # every file before this index is hashed
+        self._condition = threading.Condition()
+
+    def hashed(self, index: int, sha256: str | None) -> None:
+        """File `index` is hashed (sha256: of a new delivery; None: not one, or it failed)."""
+        with self._condition:
+            self._sha256s[index], self._hashed[index] = sha256, True
+            while self._all_hashed_before < len(self._hashed) and self._hashed[self._all_hashed_before]:
+                self._all_hashed_before += 1
+            self._condition.notify_all()
+
+    def has_earlier_copy(self, index: int) -> bool:
+        with self._condition:
+            self._condition.wait_for(lambda: self._all_hashed_before >= index)
+            return self._sha256s[index] in self._sha256s[:index]
+
+
 class _Aborted(Exception):
     """Another file of the run failed; this one stops without writing."""
 
@@ -295,11 +342,12 @@ def _drop_all_temp_objects(cursor: duckdb.DuckDBPyConnection) -> None:
 
 def _write_file(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Delivery,
                 staged: _Staged | MalformedFile | None, summary: FileSummary,
-                originals: dict[str, tuple[str, int]]) -> None:
+                originals: dict[str, tuple[str, int]], file_position: int, repeats: int) -> None:
     """Write one loaded (or unreadable) file inside the caller's transaction: raw rows minus
-    exact repeats, rejects, and its ingest.files row; fill in its summary. `originals` maps the
-    sha256 of every file of the source written so far (not a duplicate) to the first such file's
-    (path, records_read), as accounting.first_file_with_sha256 would find it; it is updated."""
+    exact repeats (`repeats` of them, found for its batch position by _find_repeats), rejects,
+    and its ingest.files row; fill in its summary. `originals` maps the sha256 of every file of
+    the source written so far (not a duplicate) to the first such file's (path, records_read),
+    as accounting.first_file_with_sha256 would find it; it is updated."""
     system = source.split("/")[0]
     file_path, sha256, export_date = delivery.file_path, delivery.sha256, delivery.export_date
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -328,7 +376,7 @@ def _write_file(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Deliv
     if staged is None:  # bytes delivered in an earlier run, yet no earlier file has them: cannot be
         raise AssertionError(f"{file_path}: not loaded and not a duplicate")
     lineage = [system, source, file_path, export_date, sha256, now]
-    loaded, skipped = _persist(cursor, source, staged, lineage)
+    loaded, skipped = _persist(cursor, source, staged, lineage, file_position, repeats)
     quarantined = accounting.write_rejects(cursor, staged.rejects, system=system, source=source,
                                            file_path=file_path, file_sha256=sha256,
                                            export_date=export_date, rejected_at=now)
@@ -406,9 +454,12 @@ class _Committer:
         try:
             if self.originals is None:
                 self.originals = self._read_originals()
+            repeats = _find_repeats(self.cursor, self.source, batch)
             for position, (delivery, staged, summary) in enumerate(batch):
-                _write_file(self.cursor, self.source, delivery, staged, summary, self.originals)
+                _write_file(self.cursor, self.source, delivery, staged, summary, self.originals,
+                            position, repeats.get(position, 0))
             position = len(batch)
+            self.cursor.execute("DROP TABLE _ingest_repeats")
             self.cursor.execute("COMMIT")
         except BaseException as exc:
             self.cursor.execute("ROLLBACK")
@@ -462,17 +513,21 @@ class _Committer:
 
 
 def _ingest_delivery(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Delivery,
-                     known: dict[str, str], delivered_before: set[str], in_order: _InOrder,
-                     scratch: str) -> FileSummary:
+                     known: dict[str, str], delivered_before: set[str], first_copies: _FirstCopies,
+                     in_order: _InOrder, scratch: str) -> FileSummary:
     """One file, on a worker cursor: hash it, load and stage it (concurrently), then leave it
     to be handed to the committer in order."""
     try:
-        in_order.wait_to_start(delivery.index)
-        delivery.sha256 = sha256_of(delivery.path)
-        delivery.size = delivery.path.stat().st_size
         known_sha = known.get(delivery.file_path)
+        try:
+            in_order.wait_to_start(delivery.index)
+            delivery.sha256 = sha256_of(delivery.path)
+            delivery.size = delivery.path.stat().st_size
+        finally:  # even when this file fails, so that no later file waits for its hash
+            first_copies.hashed(delivery.index, (delivery.sha256 or None) if known_sha is None else None)
         staged: _Staged | MalformedFile | None = None
-        if known_sha is None and delivery.sha256 not in delivered_before:
+        if (known_sha is None and delivery.sha256 not in delivered_before
+                and not first_copies.has_earlier_copy(delivery.index)):
             try:
                 staged = _load(cursor, source, scratch, delivery)
             except MalformedFile as exc:
@@ -490,7 +545,8 @@ def _ingest_delivery(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _
                                   detail="file changed since it was ingested; not reloaded")
             in_order.finish(delivery.index, None)
         else:
-            # staged is None for bytes delivered in an earlier run: the committer records the duplicate.
+            # staged is None for bytes delivered before (in an earlier run, or earlier in this
+            # one): the committer records the duplicate.
             summary = FileSummary(delivery.file_path, "pending")
             in_order.finish(delivery.index, (delivery, staged, summary))
         return summary
@@ -529,11 +585,13 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str
         cursors.put(cursor)
     committer = _Committer(con, source, scratch)
     in_order = _InOrder(committer.add)
+    first_copies = _FirstCopies(len(deliveries))
 
     def job(delivery: _Delivery) -> FileSummary:
         cursor = cursors.get()
         try:
-            return _ingest_delivery(cursor, source, delivery, known, delivered_before, in_order, scratch)
+            return _ingest_delivery(cursor, source, delivery, known, delivered_before, first_copies,
+                                    in_order, scratch)
         finally:
             cursors.put(cursor)
 

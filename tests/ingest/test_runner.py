@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import duckdb
+import pytest
 
 from ingest import runner
 from ingest.__main__ import main as cli_main
@@ -199,15 +200,56 @@ def test_one_worker_and_two_workers_give_the_same_result(tmp_path):
     assert files["oms/orders/2026-11-02/orders_0001.jsonl"][3:6] == (0, 0, 1)  # an exact repeat
 
 
+@pytest.mark.parametrize("batch_bytes", [1, 1 << 30], ids=["one_file_per_batch", "one_batch"])
+def test_repeats_are_found_the_same_within_a_batch_and_across_batches(con, landing, monkeypatch, batch_bytes):
+    monkeypatch.setattr(runner, "BATCH_BYTES", batch_bytes)
+    first, update = order("SO1"), order("SO1", "approved", "2026-11-02T10:00:00+08:00")
+    write(landing, "oms/orders/2026-11-01/a.jsonl", f"{first}\n{first}\n{order('SO2')}\n")  # repeat in the file
+    write(landing, "oms/orders/2026-11-01/b.jsonl", f"{order('SO2')}\n{update}\nbroken\n")  # from file a
+    write(landing, "oms/orders/2026-11-02/a.jsonl", f"{update}\n{first}\n{order('SO3')}\n")  # from a and b
+    summary = ingest(con, landing, "oms/orders")
+
+    assert [(f.file_path, f.records_loaded, f.records_quarantined, f.repeats_skipped) for f in summary.files] == [
+        ("oms/orders/2026-11-01/a.jsonl", 2, 0, 1),
+        ("oms/orders/2026-11-01/b.jsonl", 1, 1, 1),
+        ("oms/orders/2026-11-02/a.jsonl", 1, 0, 2),
+    ]
+    assert con.execute("SELECT _file_path, _record_no FROM raw.oms_order_lines ORDER BY ALL").fetchall() == [
+        ("oms/orders/2026-11-01/a.jsonl", 1), ("oms/orders/2026-11-01/a.jsonl", 3),
+        ("oms/orders/2026-11-01/b.jsonl", 2), ("oms/orders/2026-11-02/a.jsonl", 3),
+    ]
+    assert_identity(con)
+
+
+def test_copy_of_a_file_earlier_in_the_same_run_is_not_loaded_again(con, landing, monkeypatch):
+    content = order("SO1") + "\nbroken\n"
+    for name in ("2026-11-01/a.jsonl", "2026-11-01/b.jsonl", "2026-11-02/a.jsonl"):
+        write(landing, f"oms/orders/{name}", content)
+    loaded_paths = []
+    real_loader = runner.LOADERS["oms/orders"]
+
+    def counting_loader(cursor, path, into=None):
+        loaded_paths.append(path.relative_to(landing).as_posix())
+        return real_loader(cursor, path, into=into)
+
+    monkeypatch.setitem(runner.LOADERS, "oms/orders", counting_loader)
+    summary = ingest(con, landing, "oms/orders", workers=2)
+
+    assert loaded_paths == ["oms/orders/2026-11-01/a.jsonl"]
+    assert [(f.status, f.records_read, f.records_loaded, f.records_quarantined, f.repeats_skipped)
+            for f in summary.files] == [("loaded", 2, 1, 1, 0), ("duplicate_file", 2, 0, 0, 2), ("duplicate_file", 2, 0, 0, 2)]
+    assert_identity(con)
+
+
 def test_write_failure_in_a_batch_commits_the_files_before_it(con, landing, monkeypatch):
     for day in ("01", "02", "03"):
         write(landing, f"oms/orders/2026-11-{day}/a.jsonl", order(f"SO{day}") + "\n")
     real_persist = runner._persist
 
-    def fail_on_second_day(cursor, source, staged, lineage):
+    def fail_on_second_day(cursor, source, staged, lineage, *repeats):
         if "2026-11-02" in lineage[2]:
             raise RuntimeError("write failed")
-        return real_persist(cursor, source, staged, lineage)
+        return real_persist(cursor, source, staged, lineage, *repeats)
 
     monkeypatch.setattr(runner, "_persist", fail_on_second_day)
     try:
