@@ -171,16 +171,53 @@ def json_reason_sql(rule: Rule, jtype: str, text: str) -> str:
     )
 
 
-def json_root_and_field_paths(names: Iterable[str]) -> str:
-    """A DuckDB list of JSON paths: the root, then each field (for one-parse json_type)."""
-    return json_paths(names).replace("[", "['$', ", 1)
+def json_struct_type(names: Iterable[str], array: bool = False) -> str:
+    """The json_transform type (SQL literal) of an object whose (plain-named) fields are kept
+    as JSON texts, or of an array of such objects."""
+    structure = "{" + ", ".join(f'"{name}": "JSON"' for name in names) + "}"
+    return sql_str(f"[{structure}]" if array else structure)
 
 
-def json_types_with_root_sql(json_text: str, names: Iterable[str]) -> str:
-    """SQL list: the JSON type of the root, then of each field, in one parse; NULL (not an
-    error) when the text is not JSON at all. json_valid guards the parse instead of try():
-    try() makes DuckDB evaluate row by row once any row fails, twice as slow on a whole file."""
-    return f"CASE WHEN json_valid({json_text}) THEN json_type({json_text}, {json_root_and_field_paths(names)}) END"
+def json_object_fields_sql(json_text: str, names: Iterable[str]) -> str:
+    """SQL STRUCT of the named fields of a JSON object text, each as its JSON text (NULL when
+    absent or null), in one parse; NULL when the text is not a JSON object at all.
+
+    One json_transform instead of json_type and json_extract_string with lists of paths: one
+    parse, and the struct's fields are columns (lists of texts cost more to build and copy).
+    json_valid guards the parse instead of try(): try() makes DuckDB evaluate row by row once
+    any row fails. A valid JSON text is an object exactly when it starts with `{`.
+    """
+    is_object = f"regexp_matches({json_text}, '^[ \\t\\r\\n]*\\{{')"
+    return (f"CASE WHEN json_valid({json_text}) THEN CASE WHEN {is_object} "
+            f"THEN json_transform({json_text}, {json_struct_type(names)}) END END")
+
+
+def json_value_type_sql(json_value: str) -> str:
+    """SQL: the JSON type name of a JSON text, as json_type names it (any integer is BIGINT);
+    NULL for NULL. Valid JSON is told by its first character."""
+    return (f"CASE left({json_value}, 1) WHEN '\"' THEN 'VARCHAR' WHEN 'n' THEN 'NULL' "
+            f"WHEN '[' THEN 'ARRAY' WHEN '{{' THEN 'OBJECT' WHEN 't' THEN 'BOOLEAN' WHEN 'f' THEN 'BOOLEAN' "
+            f"ELSE CASE WHEN regexp_full_match({json_value}, '-?[0-9]+') THEN 'BIGINT' "
+            f"WHEN {json_value} IS NOT NULL THEN 'DOUBLE' END END")
+
+
+def json_value_text_sql(json_value: str) -> str:
+    """SQL: a JSON text as json_extract_string gives it: a string unquoted and unescaped, any
+    other value its JSON text. (json_transform writes a string with escapes only for quotes,
+    backslashes and control characters: most strings just lose their quotes.)"""
+    return (f"CASE WHEN NOT starts_with({json_value}, '\"') THEN {json_value} "
+            f"WHEN contains({json_value}, '\\') THEN json_extract_string({json_value}, '$') "
+            f"ELSE {json_value}[2:-2] END")
+
+
+def json_field_columns_sql(struct: str, names: Iterable[str]) -> str:
+    """SQL select-list: for field i (from 1) of a json_object_fields_sql struct, `t<i>` its
+    JSON type name and `s<i>` its text (see json_value_type_sql, json_value_text_sql)."""
+    columns = []
+    for i, name in enumerate(names, start=1):
+        value = f"({struct}.{quote_ident(name)}::VARCHAR)"
+        columns.append(f"{json_value_type_sql(value)} AS t{i}, {json_value_text_sql(value)} AS s{i}")
+    return ", ".join(columns)
 
 
 def first_reason_sql(reasons: Iterable[str]) -> str:
@@ -441,37 +478,27 @@ def split_checked(checked: str, columns: tuple[str, ...]) -> tuple[str, str]:
     return rows, rejects
 
 
-def json_paths(names: Iterable[str]) -> str:
-    """A DuckDB list of JSON paths, one per field, for a single-parse json_extract."""
-    return "[" + ", ".join(sql_str(f'$."{name}"') for name in names) + "]"
-
-
 def load_json_lines_flat(con: duckdb.DuckDBPyConnection, path: Path, rules: tuple[Rule, ...],
                          raw_table: str, prefix: str, into: str | None = None) -> FileLoad:
     """Load a JSON Lines file of flat objects: one raw row per valid line.
 
-    Each line is parsed twice in all, not once per field: the types of the root and of every
-    field as one list (NULL when the line is not JSON), then the texts of every field. A line that is not a JSON object is malformed_record;
-    otherwise the first failing field, in `rules` order, is the reason. Fields not in `rules`
-    are ignored.
+    Each line is parsed once into its fields' JSON texts (json_object_fields_sql). A line that
+    is not a JSON object is malformed_record; otherwise the first failing field, in `rules`
+    order, is the reason. Fields not in `rules` are ignored.
     """
     text_table = f"{prefix}_text"
     records = read_json_lines(con, path, text_table)
     names = [rule.name for rule in rules]
-    paths = json_paths(names)
-    reasons = first_reason_sql(json_reason_sql(rule, f"t[{i}]", f"s[{i}]") for i, rule in enumerate(rules, start=1))
-    values = ", ".join(f"s[{i}] AS {quote_ident(name)}" for i, name in enumerate(names, start=1))
+    reasons = first_reason_sql(json_reason_sql(rule, f"t{i}", f"s{i}") for i, rule in enumerate(rules, start=1))
+    values = ", ".join(f"s{i} AS {quote_ident(name)}" for i, name in enumerate(names, start=1))
     out = Outputs(prefix, into)
     checked = out.name("checked")
     checked_sql = f"""
             WITH parsed AS (
-                -- one parse for the root's type and every field's type (NULL: not JSON at all)
-                SELECT record_no, raw_text, {json_types_with_root_sql("raw_text", names)} AS types
-                FROM {text_table}
+                SELECT record_no, raw_text, {json_object_fields_sql("raw_text", names)} AS j FROM {text_table}
             ), fields AS (
-                SELECT record_no, raw_text, is_object, CASE WHEN is_object THEN types[2:] END AS t,
-                       CASE WHEN is_object THEN json_extract_string(raw_text, {paths}) END AS s
-                FROM (SELECT *, coalesce(types[1] = 'OBJECT', false) AS is_object FROM parsed)
+                SELECT record_no, raw_text, j IS NOT NULL AS is_object, {json_field_columns_sql("j", names)}
+                FROM parsed
             )
             SELECT record_no, raw_text,
                    CASE WHEN NOT is_object THEN 'malformed_record' ELSE {reasons} END AS reason,

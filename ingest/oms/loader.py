@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 
 from ingest.common import (
-    FileLoad, Outputs, Rule, first_reason_sql, json_paths, json_reason_sql, json_root_and_field_paths,
-    json_types_with_root_sql, load_json_lines_flat, quote_ident, read_json_lines, split_checked, with_record_hash,
+    FileLoad, Outputs, Rule, first_reason_sql, json_field_columns_sql, json_object_fields_sql, json_reason_sql,
+    json_struct_type, load_json_lines_flat, quote_ident, read_json_lines, split_checked, with_record_hash,
 )
 
 ORDER_STATUSES = ("created", "approved", "allocated", "shipped", "delivered", "completed",
@@ -72,34 +72,26 @@ def load_orders(con: duckdb.DuckDBPyConnection, path: Path, into: str | None = N
     """
     p = "_oms_orders"
     records = read_json_lines(con, path, f"{p}_text")
-    lines_pos = ORDER_COLUMNS.index("lines") + 1
-    # Two parses per line: the types of the root and of every field in one list, then the texts.
+    # One parse per line: every field's JSON text, as a struct (NULL when not a JSON object).
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_parsed AS
-            WITH parsed AS (
-                SELECT record_no, raw_text, {json_types_with_root_sql("raw_text", ORDER_COLUMNS)} AS types
-                FROM {p}_text
-            )
-            SELECT record_no, raw_text, is_object, CASE WHEN is_object THEN types[2:] END AS t,
-                   CASE WHEN is_object THEN json_extract_string(raw_text, {json_paths(ORDER_COLUMNS)}) END AS s
-            FROM (SELECT *, coalesce(types[1] = 'OBJECT', false) AS is_object FROM parsed)"""
+            SELECT record_no, raw_text, {json_object_fields_sql("raw_text", ORDER_COLUMNS)} AS j FROM {p}_text"""
     )
-    # One row per element of a `lines` array: its type and its fields' types in one parse, the
-    # fields' texts in another.
+    # One row per element of a `lines` array: its JSON type and its fields' types and texts,
+    # from one parse of the array for the element types and one for their fields.
     line_names = [rule.name for rule in LINE_RULES]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_elements AS
-            SELECT record_no, position, types[1] AS element_type, types[2:] AS t,
-                   json_extract_string(element, {json_paths(line_names)}) AS s
-            FROM (SELECT record_no, position::INTEGER AS position, element,
-                         -- elements of a parsed array are valid JSON: no validity guard
-                         json_type(element, {json_root_and_field_paths(line_names)}) AS types
-            FROM (SELECT record_no, unnest(elements) AS element, generate_subscripts(elements, 1) AS position
-                  FROM (SELECT record_no, json_extract(s[{lines_pos}], '$[*]') AS elements
-                        FROM {p}_parsed WHERE t[{lines_pos}] = 'ARRAY')))"""
+            SELECT record_no, position::INTEGER AS position, element_type, {json_field_columns_sql("e", line_names)}
+            FROM (SELECT record_no, unnest(element_types) AS element_type, unnest(elements) AS e,
+                         generate_subscripts(elements, 1) AS position
+                  FROM (SELECT record_no, json_type(lines, '$[*]') AS element_types,
+                               json_transform(lines, {json_struct_type(line_names, array=True)}) AS elements
+                        FROM (SELECT record_no, j.lines::VARCHAR AS lines FROM {p}_parsed)
+                        WHERE starts_with(lines, '[')))"""
     )
     element_reason = first_reason_sql(
-        json_reason_sql(rule, f"t[{i}]", f"s[{i}]") for i, rule in enumerate(LINE_RULES, start=1))
+        json_reason_sql(rule, f"t{i}", f"s{i}") for i, rule in enumerate(LINE_RULES, start=1))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {p}_line_reasons AS
             SELECT record_no, arg_min(reason, position) AS reason
@@ -110,7 +102,8 @@ def load_orders(con: duckdb.DuckDBPyConnection, path: Path, into: str | None = N
             WHERE reason IS NOT NULL
             GROUP BY record_no"""
     )
-    lines_type, lines_text = f"t[{lines_pos}]", f"s[{lines_pos}]"
+    lines_pos = ORDER_COLUMNS.index("lines") + 1
+    lines_type, lines_text = f"t{lines_pos}", f"s{lines_pos}"
     lines_reason = (
         f"CASE WHEN {lines_type} IS NULL OR {lines_type} = 'NULL' THEN 'missing_field:lines' "
         f"WHEN {lines_type} <> 'ARRAY' THEN 'invalid_value:lines' "
@@ -118,20 +111,22 @@ def load_orders(con: duckdb.DuckDBPyConnection, path: Path, into: str | None = N
         f"ELSE lr.reason END"
     )
     reasons = first_reason_sql(
-        lines_reason if rule.name == "lines" else json_reason_sql(rule, f"t[{i}]", f"s[{i}]")
+        lines_reason if rule.name == "lines" else json_reason_sql(rule, f"t{i}", f"s{i}")
         for i, rule in enumerate(ORDER_RULES, start=1)
     )
-    values = ", ".join(f"s[{i}] AS {quote_ident(name)}" for i, name in enumerate(ORDER_COLUMNS, start=1))
+    values = ", ".join(f"s{i} AS {quote_ident(name)}" for i, name in enumerate(ORDER_COLUMNS, start=1))
     out = Outputs(p, into)
     checked, line_rows = out.name("checked"), out.name("line_rows")
     checked_sql = f"""
             SELECT o.record_no, o.raw_text,
                    CASE WHEN NOT o.is_object THEN 'malformed_record' ELSE {reasons} END AS reason,
                    {values}
-            FROM {p}_parsed AS o LEFT JOIN {p}_line_reasons AS lr USING (record_no)"""
+            FROM (SELECT record_no, raw_text, j IS NOT NULL AS is_object, {json_field_columns_sql("j", ORDER_COLUMNS)}
+                  FROM {p}_parsed) AS o
+            LEFT JOIN {p}_line_reasons AS lr USING (record_no)"""
     con.execute(f"{out.create} {checked} AS {with_record_hash(checked_sql)}")
     rows, rejects = split_checked(checked, ORDER_COLUMNS)
-    line_values = ", ".join(f"e.s[{i}] AS {quote_ident(rule.name)}" for i, rule in enumerate(LINE_RULES, start=1))
+    line_values = ", ".join(f"e.s{i} AS {quote_ident(rule.name)}" for i, rule in enumerate(LINE_RULES, start=1))
     con.execute(
         f"""{out.create} {line_rows} AS
             SELECT c.order_id, {line_values}, c.record_no AS _record_no, c._record_hash
