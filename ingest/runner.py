@@ -393,27 +393,22 @@ def _write_file(cursor: duckdb.DuckDBPyConnection, source: str, delivery: _Deliv
 # Files are written in batches: one transaction per batch of consecutive files (in "later"
 # order) instead of one per file. Every file is still all-or-nothing (a batch is), and a file
 # failing while its batch is written rolls the batch back and commits the files before it
-# again, so "files before a failure commit, files after it stop" holds as before. A batch is
-# whatever waits when the writer is free (see _Committer), so batches grow only as far as the
-# writer lags behind the loaders; BATCH_BYTES bounds the staged data waiting in memory.
+# again, so "files before a failure commit, files after it stop" holds as before. Fewer, larger
+# commits skip the WAL (DuckDB writes big transactions straight to the database file) and pay
+# the per-commit cost once per batch. The batch size bounds the staged data held in memory.
 BATCH_BYTES = 256 << 20
-# The writer waits for this much (or the last file) before it writes: every commit has a fixed
-# cost (about 0.6 s for the order tables at 1M), so one commit per file cost more than the
-# writer's idle wait. Measured at 1M orders: 64 MB beat both 0 and 128 MB.
-MIN_BATCH_BYTES = 64 << 20
 
 
 class _Committer:
     """Writes staged files in order, a batch per transaction, on its own cursor and thread.
 
-    Files arrive in "later" order (see _InOrder). Whenever the writer is free and at least
-    MIN_BATCH_BYTES wait, it takes every file waiting as its next batch, so writing overlaps
-    loading from early on and little is left to write after the last load. (Fixed 256 MB
-    batches wrote a small source whole after its last file was loaded, with a core idle: 18 s
-    of a 1M-order ingest.) A worker handing over a file waits while BATCH_BYTES already wait,
-    which bounds the staged data held in memory. After a failed batch nothing later is written, and the failure is raised to the
-    next worker that hands over a file, and by finish().
+    Files arrive in "later" order (see _InOrder); workers go on loading the next ones while a batch is
+    written (both cores stay busy). At most QUEUED_BATCHES batches wait to be written, which
+    bounds the staged data held in memory. After a failed batch nothing later is written, and
+    the failure is raised to the next worker that hands over a file, and by finish().
     """
+
+    QUEUED_BATCHES = 1
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: str, scratch: str) -> None:
         self.cursor = con.cursor()
@@ -421,11 +416,10 @@ class _Committer:
         self.scratch = scratch
         self.pending: list[tuple[_Delivery, _Staged | MalformedFile | None, FileSummary]] = []
         self.pending_bytes = 0
-        self.finishing = False  # no more files will come
         self.failed_at = 0
         self.originals: dict[str, tuple[str, int]] | None = None  # see _write_file; None: re-read
         self.error: BaseException | None = None
-        self._condition = threading.Condition()
+        self._batches: queue.Queue = queue.Queue(maxsize=self.QUEUED_BATCHES)
         self._thread = threading.Thread(target=self._run, name=f"ingest-writer {source}", daemon=True)
         self._thread.start()
 
@@ -440,23 +434,17 @@ class _Committer:
 
     def add(self, delivery: _Delivery, staged: _Staged | MalformedFile | None, summary: FileSummary) -> None:
         """Queue a file (in "later" order); raises the writer's failure, if any."""
-        with self._condition:
-            self._condition.wait_for(lambda: self.pending_bytes < BATCH_BYTES or self.error is not None)
-            if self.error is not None:
-                raise self.error
-            self.pending.append((delivery, staged, summary))
-            self.pending_bytes += delivery.size
-            self._condition.notify_all()
+        if self.error is not None:
+            raise self.error
+        self.pending.append((delivery, staged, summary))
+        self.pending_bytes += delivery.size
+        if self.pending_bytes >= BATCH_BYTES:
+            self._hand_over()
 
-    def _take(self) -> list | None:
-        """The next batch: every file waiting, once MIN_BATCH_BYTES wait or no more files
-        come (None once finishing with nothing left)."""
-        with self._condition:
-            self._condition.wait_for(lambda: self.pending_bytes >= min(MIN_BATCH_BYTES, BATCH_BYTES) and self.pending
-                                     or self.finishing)
-            batch, self.pending, self.pending_bytes = self.pending, [], 0
-            self._condition.notify_all()
-            return batch or None
+    def _hand_over(self) -> None:
+        batch, self.pending, self.pending_bytes = self.pending, [], 0
+        if batch:
+            self._batches.put(batch)
 
     def _write(self, batch: list) -> int:
         """Write files in one transaction; on failure roll back and return how many files came
@@ -502,23 +490,24 @@ class _Committer:
                         self.cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
     def _run(self) -> None:
-        while (batch := self._take()) is not None:
+        while True:
+            batch = self._batches.get()
+            if batch is None:
+                return
             self._flush(batch)
 
     def finish(self) -> None:
-        """Write what is still waiting, wait for the writer, and raise its failure, if any."""
-        with self._condition:
-            self.finishing = True
-            self._condition.notify_all()
+        """Write what is still pending, wait for the writer, and raise its failure, if any."""
+        self._hand_over()
+        self._batches.put(None)
         self._thread.join()
         if self.error is not None:
             raise self.error
 
     def close(self) -> None:
         if self._thread.is_alive():  # a worker failed before finish(): stop the writer cleanly
-            with self._condition:
-                self.pending, self.pending_bytes, self.finishing = [], 0, True
-                self._condition.notify_all()
+            self.pending = []
+            self._batches.put(None)
             self._thread.join()
         self.cursor.close()
 

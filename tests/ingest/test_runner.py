@@ -200,23 +200,9 @@ def test_one_worker_and_two_workers_give_the_same_result(tmp_path):
     assert files["oms/orders/2026-11-02/orders_0001.jsonl"][3:6] == (0, 0, 1)  # an exact repeat
 
 
-def _writer_takes_everything_at_the_end(monkeypatch):
-    real_take = runner._Committer._take
-
-    def take_once_finishing(self):
-        with self._condition:
-            self._condition.wait_for(lambda: self.finishing)
-        return real_take(self)
-
-    monkeypatch.setattr(runner._Committer, "_take", take_once_finishing)
-
-
-@pytest.mark.parametrize("one_batch", [False, True], ids=["one_file_per_batch", "one_batch"])
-def test_repeats_are_found_the_same_within_a_batch_and_across_batches(con, landing, monkeypatch, one_batch):
-    if one_batch:
-        _writer_takes_everything_at_the_end(monkeypatch)
-    else:
-        monkeypatch.setattr(runner, "BATCH_BYTES", 1)  # a worker waits until the writer took its file
+@pytest.mark.parametrize("batch_bytes", [1, 1 << 30], ids=["one_file_per_batch", "one_batch"])
+def test_repeats_are_found_the_same_within_a_batch_and_across_batches(con, landing, monkeypatch, batch_bytes):
+    monkeypatch.setattr(runner, "BATCH_BYTES", batch_bytes)
     first, update = order("SO1"), order("SO1", "approved", "2026-11-02T10:00:00+08:00")
     write(landing, "oms/orders/2026-11-01/a.jsonl", f"{first}\n{first}\n{order('SO2')}\n")  # repeat in the file
     write(landing, "oms/orders/2026-11-01/b.jsonl", f"{order('SO2')}\n{update}\nbroken\n")  # from file a
@@ -258,7 +244,6 @@ def test_copy_of_a_file_earlier_in_the_same_run_is_not_loaded_again(con, landing
 def test_write_failure_in_a_batch_commits_the_files_before_it(con, landing, monkeypatch):
     for day in ("01", "02", "03"):
         write(landing, f"oms/orders/2026-11-{day}/a.jsonl", order(f"SO{day}") + "\n")
-    _writer_takes_everything_at_the_end(monkeypatch)  # the failure comes in the middle of a batch
     real_persist = runner._persist
 
     def fail_on_second_day(cursor, source, staged, lineage, *repeats):
