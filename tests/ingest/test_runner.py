@@ -241,6 +241,44 @@ def test_copy_of_a_file_earlier_in_the_same_run_is_not_loaded_again(con, landing
     assert_identity(con)
 
 
+def test_all_sources_at_once_equal_one_source_after_another(tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(EXAMPLES_DIR, landing)
+    write(landing, "oms/orders/2026-11-02/orders_0001.jsonl", order("SO9") + "\nbroken\n")
+    results = []
+    for overlapping in (True, False):
+        with duckdb.connect() as con:
+            if overlapping:
+                runner.ingest_all(con, landing, progress=False)
+            else:
+                for source in runner.LOADERS:
+                    runner.ingest_source(con, landing, source, progress=False)
+            results.append({table: con.execute(f"SELECT * EXCLUDE (_loaded_at) FROM {table} ORDER BY ALL").fetchall()
+                            for table in ALL_TABLES if table.startswith("raw.")})
+            results[-1]["files"] = con.execute(
+                "SELECT * EXCLUDE (loaded_at) FROM ingest.files ORDER BY file_path").fetchall()
+    assert results[0] == results[1]
+    assert len(results[0]["files"]) == 9
+
+
+def test_a_source_that_fails_to_load_stops_the_run_before_the_next_source(con, tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    shutil.copytree(EXAMPLES_DIR, landing)
+
+    def crash(cursor, path, into=None):
+        raise RuntimeError("loader bug")
+
+    monkeypatch.setitem(runner.LOADERS, "oms/order_events", crash)  # the second source
+    try:
+        runner.ingest_all(con, landing, progress=False)
+    except RuntimeError as exc:
+        assert str(exc) == "loader bug"
+    else:
+        raise AssertionError("the loader bug was swallowed")
+    assert con.execute("SELECT DISTINCT source FROM ingest.files").fetchall() == [("oms/orders",)]
+    assert count(con, "raw.oms_orders") == 4  # the first source is written whole
+
+
 def test_write_failure_in_a_batch_commits_the_files_before_it(con, landing, monkeypatch):
     for day in ("01", "02", "03"):
         write(landing, f"oms/orders/2026-11-{day}/a.jsonl", order(f"SO{day}") + "\n")
