@@ -576,7 +576,13 @@ class _SourceRun:
         self.scratch: str | None = None
 
     def load(self) -> None:
-        """Load every file and hand it over in order; a failure is kept for finish()."""
+        """Load every file and hand it over in order; a failure is kept for finish() to raise."""
+        try:
+            self._load()
+        except BaseException as exc:  # noqa: BLE001 - raised by finish()
+            self.error = self.error or exc
+
+    def _load(self) -> None:
         if not self.deliveries:
             return
         con, source = self.con, self.source
@@ -664,16 +670,8 @@ def _ingest_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str
     cursor, with threads/workers DuckDB threads) and written in order, in batches."""
     run = _SourceRun(con, landing_dir, source, files, workers, progress)
     with _one_thread_per_worker(con, run.workers):
-        _load_all(run)
-        return run.finish()
-
-
-def _load_all(run: _SourceRun) -> None:
-    """run.load(), keeping any failure for run.finish() to raise."""
-    try:
         run.load()
-    except BaseException as exc:  # noqa: BLE001 - raised by finish()
-        run.error = run.error or exc
+        return run.finish()
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str, path: Path,
@@ -714,26 +712,29 @@ def ingest_all(con: duckdb.DuckDBPyConnection, landing_dir: Path | str, export_d
     ensure_tables(con)
     landing_dir = Path(landing_dir).resolve()
     summaries: dict[str, SourceSummary] = {}
-    writing: _SourceRun | None = None
+    unfinished: list[_SourceRun] = []  # in SOURCES order: at most the one still writing, and the next
+
+    def finish_oldest() -> None:
+        run = unfinished.pop(0)
+        summaries[run.source] = SourceSummary(run.source, run.finish())
+
     with _one_thread_per_worker(con, workers):
         try:
             for source in SOURCES:
-                files = list_source_files(landing_dir, source, export_dates)
-                run = _SourceRun(con, landing_dir, source, files, workers, progress)
-                _load_all(run)
-                if writing is not None:
-                    finished, writing = writing, None
-                    summaries[finished.source] = SourceSummary(finished.source, finished.finish())
-                if run.error is not None:
-                    run.finish()  # raises the failure, once the files before it are written
-                writing = run
-            if writing is not None:
-                finished, writing = writing, None
-                summaries[finished.source] = SourceSummary(finished.source, finished.finish())
+                run = _SourceRun(con, landing_dir, source, list_source_files(landing_dir, source, export_dates),
+                                 workers, progress)
+                unfinished.append(run)
+                run.load()
+                # The previous source is written by now, or nearly; after a failed load, this
+                # one's files before the failure are written and its failure raised.
+                while len(unfinished) > 1 or (unfinished and run.error is not None):
+                    finish_oldest()
+            while unfinished:
+                finish_oldest()
         finally:
-            if writing is not None:  # a failure escaped: still stop the writer and free its files
+            for run in unfinished:  # a failure escaped: still stop their writers and free their files
                 try:
-                    writing.finish()
+                    run.finish()
                 except BaseException:  # noqa: BLE001 - the first failure is the one raised
                     pass
     return summaries

@@ -279,6 +279,34 @@ def test_a_source_that_fails_to_load_stops_the_run_before_the_next_source(con, t
     assert count(con, "raw.oms_orders") == 4  # the first source is written whole
 
 
+def test_a_failed_write_of_a_source_still_finishes_the_next_one(con, tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    shutil.copytree(EXAMPLES_DIR, landing)
+    real_persist = runner._persist
+
+    def fail_for_orders(cursor, source, *args):
+        if source == "oms/orders":
+            raise RuntimeError("write failed")
+        return real_persist(cursor, source, *args)
+
+    monkeypatch.setattr(runner, "_persist", fail_for_orders)
+    try:
+        runner.ingest_all(con, landing, progress=False)
+    except RuntimeError as exc:
+        assert str(exc) == "write failed"
+    else:
+        raise AssertionError("the write failure was swallowed")
+    # the next source, already loading when the failure came, was finished: no scratch is left
+    assert con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name LIKE '_ingest_scratch%'"
+                       ).fetchone()[0] == 0
+    assert count(con, "raw.oms_orders") == 0
+
+    monkeypatch.setattr(runner, "_persist", real_persist)
+    runner.ingest_all(con, landing, progress=False)
+    assert count(con, "raw.oms_orders") == 4
+    assert_identity(con)
+
+
 def test_write_failure_in_a_batch_commits_the_files_before_it(con, landing, monkeypatch):
     for day in ("01", "02", "03"):
         write(landing, f"oms/orders/2026-11-{day}/a.jsonl", order(f"SO{day}") + "\n")
