@@ -3,6 +3,7 @@ exact repeats across files, malformed files in the middle of a run, the spec's e
 from __future__ import annotations
 
 import shutil
+import threading
 
 import duckdb
 import pytest
@@ -268,7 +269,7 @@ def test_a_source_that_fails_to_load_stops_the_run_before_the_next_source(con, t
     def crash(cursor, path, into=None):
         raise RuntimeError("loader bug")
 
-    monkeypatch.setitem(runner.LOADERS, "oms/order_events", crash)  # the second source
+    monkeypatch.setitem(runner.LOADERS, "oms/order_events", crash)  # the second largest source: run second
     try:
         runner.ingest_all(con, landing, progress=False)
     except RuntimeError as exc:
@@ -277,6 +278,56 @@ def test_a_source_that_fails_to_load_stops_the_run_before_the_next_source(con, t
         raise AssertionError("the loader bug was swallowed")
     assert con.execute("SELECT DISTINCT source FROM ingest.files").fetchall() == [("oms/orders",)]
     assert count(con, "raw.oms_orders") == 4  # the first source is written whole
+
+
+def test_sources_run_largest_first_and_are_reported_in_spec_order(con, tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    shutil.copytree(EXAMPLES_DIR, landing)
+    big = (EXAMPLES_DIR / "wms/tracking/2026-11-02/tracking_0001.jsonl").read_text() * 10
+    write(landing, "wms/tracking/2026-11-03/tracking_0001.jsonl", big)  # now the largest source
+    started = []
+    for source, loader in list(runner.LOADERS.items()):
+        def recording_loader(cursor, path, into=None, source=source, loader=loader):
+            if source not in started:
+                started.append(source)
+            return loader(cursor, path, into=into)
+        monkeypatch.setitem(runner.LOADERS, source, recording_loader)
+
+    summaries = runner.ingest_all(con, landing, progress=False)
+
+    assert started == ["wms/tracking", "oms/orders", "oms/order_events", "erp/invoices", "wms/shipments",
+                       "payments/gateway", "payments/bank", "reference/fx_rates"]
+    assert list(summaries) == list(runner.LOADERS)  # SOURCES order
+    assert_identity(con)
+
+
+def test_a_source_is_written_while_the_next_one_loads(con, tmp_path, monkeypatch):
+    # Once every file of a source is loaded, its writer starts on the last batch at once (the
+    # only batch here) instead of when the next source is done loading.
+    landing = tmp_path / "landing"
+    shutil.copytree(EXAMPLES_DIR, landing)
+    orders_written = threading.Event()
+    real_write_file = runner._write_file
+
+    def signalling_write_file(cursor, source, *args):
+        real_write_file(cursor, source, *args)
+        if source == "oms/orders":
+            orders_written.set()
+
+    seen_while_loading = []
+    real_events_loader = runner.LOADERS["oms/order_events"]  # runs right after oms/orders
+
+    def waiting_events_loader(cursor, path, into=None):
+        seen_while_loading.append(orders_written.wait(timeout=20))
+        return real_events_loader(cursor, path, into=into)
+
+    monkeypatch.setattr(runner, "_write_file", signalling_write_file)
+    monkeypatch.setitem(runner.LOADERS, "oms/order_events", waiting_events_loader)
+    runner.ingest_all(con, landing, progress=False)
+
+    assert seen_while_loading == [True]
+    assert count(con, "raw.oms_order_events") == 9
+    assert_identity(con)
 
 
 def test_a_failed_write_of_a_source_still_finishes_the_next_one(con, tmp_path, monkeypatch):
