@@ -114,17 +114,21 @@ def main(argv: list[str] | None = None) -> int:
     if counts.get("records_loaded") and "ingest" in results:
         ratios["ingest_records_per_second"] = round(counts["records_loaded"] / results["ingest"]["seconds"])
 
-    # Steps not re-run keep their earlier measurement (e.g. the landing data's generation), but
-    # every ratio above compares steps measured side by side in this run only.
+    # Steps not re-run keep their earlier measurement (e.g. the landing data's generation) and
+    # its date, but every ratio above compares steps measured side by side in this run only.
+    measured_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for result in results.values():
+        result["measured_at"] = measured_at
     out = RESULTS_DIR / f"bench-{args.scale}.json"
     earlier = json.loads(out.read_text()) if out.exists() else {"steps": {}, "ratios": {}}
     results = {**earlier["steps"], **results}
     ratios = {**earlier.get("ratios", {}), **ratios}
-    report = {"scale": args.scale, "days": args.days, "seed": args.seed,
-              "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    report = {"scale": args.scale, "days": args.days, "seed": args.seed, "measured_at": measured_at,
               "machine": f"{os.cpu_count()} cores", "steps": results, "measured_in_this_run": steps, "ratios": ratios, "counts": counts}
     if ingest_pairs:
         report["ingest_vs_bare_read_runs"] = [pair["ratio"] for pair in ingest_pairs]
+    elif "ingest_vs_bare_read_runs" in earlier:
+        report["ingest_vs_bare_read_runs"] = earlier["ingest_vs_bare_read_runs"]
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
