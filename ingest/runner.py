@@ -404,8 +404,10 @@ class _Committer:
     """Writes staged files in order, a batch per transaction, on its own cursor and thread.
 
     Files arrive in "later" order (see _InOrder); workers go on loading the next ones while a batch is
-    written (both cores stay busy). At most QUEUED_BATCHES batches wait to be written, which
-    bounds the staged data held in memory. After a failed batch nothing later is written, and
+    written (both cores stay busy). At most QUEUED_BATCHES batches filled by workers wait to be
+    written, which bounds the staged data held in memory; the last batch, handed over once
+    every file is loaded, never waits (its files are in memory already, and the next source
+    goes on meanwhile). After a failed batch nothing later is written, and
     the failure is raised to the next worker that hands over a file, and by finish().
     """
 
