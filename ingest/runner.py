@@ -516,7 +516,7 @@ class _Committer:
 
     def finish(self) -> None:
         """Write what is still pending, wait for the writer, and raise its failure, if any."""
-        self._hand_over(wait=False)
+        self.hand_over_the_rest()
         self._batches.put(None)
         self._thread.join()
         if self.error is not None:

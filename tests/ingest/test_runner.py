@@ -165,12 +165,9 @@ def test_loader_crash_stops_the_run_without_partial_files(con, landing, monkeypa
         return real_loader(cursor, path, into=into)
 
     monkeypatch.setitem(runner.LOADERS, "oms/orders", crash_on_second_day)
-    try:
+    with pytest.raises(RuntimeError) as raised:
         ingest(con, landing, "oms/orders")
-    except RuntimeError as exc:
-        assert str(exc) == "loader bug"
-    else:
-        raise AssertionError("the loader bug was swallowed")
+    assert str(raised.value) == "loader bug"
     assert con.execute("SELECT file_path FROM ingest.files").fetchall() == [("oms/orders/2026-11-01/a.jsonl",)]
     assert con.execute("SELECT order_id FROM raw.oms_orders").fetchall() == [("SO01",)]
 
@@ -270,12 +267,9 @@ def test_a_source_that_fails_to_load_stops_the_run_before_the_next_source(con, t
         raise RuntimeError("loader bug")
 
     monkeypatch.setitem(runner.LOADERS, "oms/order_events", crash)  # the second largest source: run second
-    try:
+    with pytest.raises(RuntimeError) as raised:
         runner.ingest_all(con, landing, progress=False)
-    except RuntimeError as exc:
-        assert str(exc) == "loader bug"
-    else:
-        raise AssertionError("the loader bug was swallowed")
+    assert str(raised.value) == "loader bug"
     assert con.execute("SELECT DISTINCT source FROM ingest.files").fetchall() == [("oms/orders",)]
     assert count(con, "raw.oms_orders") == 4  # the first source is written whole
 
@@ -341,12 +335,9 @@ def test_a_failed_write_of_a_source_still_finishes_the_next_one(con, tmp_path, m
         return real_persist(cursor, source, *args)
 
     monkeypatch.setattr(runner, "_persist", fail_for_orders)
-    try:
+    with pytest.raises(RuntimeError) as raised:
         runner.ingest_all(con, landing, progress=False)
-    except RuntimeError as exc:
-        assert str(exc) == "write failed"
-    else:
-        raise AssertionError("the write failure was swallowed")
+    assert str(raised.value) == "write failed"
     # the next source, already loading when the failure came, was finished: no scratch is left
     assert con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name LIKE '_ingest_scratch%'"
                        ).fetchone()[0] == 0
@@ -369,12 +360,9 @@ def test_write_failure_in_a_batch_commits_the_files_before_it(con, landing, monk
         return real_persist(cursor, source, staged, lineage, *repeats)
 
     monkeypatch.setattr(runner, "_persist", fail_on_second_day)
-    try:
+    with pytest.raises(RuntimeError) as raised:
         ingest(con, landing, "oms/orders")
-    except RuntimeError as exc:
-        assert str(exc) == "write failed"
-    else:
-        raise AssertionError("the write failure was swallowed")
+    assert str(raised.value) == "write failed"
     assert con.execute("SELECT file_path FROM ingest.files").fetchall() == [("oms/orders/2026-11-01/a.jsonl",)]
     assert con.execute("SELECT order_id FROM raw.oms_orders").fetchall() == [("SO01",)]
     assert count(con, "ingest.rejects") == 0
