@@ -11,10 +11,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.fixtures import EXAMPLES_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
-SPEC_EXAMPLES = REPO.parent / "shared" / "spec" / "examples"
+SPEC_EXAMPLES = EXAMPLES_DIR
 
 
 def dbt_executable() -> str:

@@ -4,8 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest import runner
-
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "spec" / "examples"
+from tests.fixtures import EXAMPLES_DIR
 
 
 def write(landing: Path, relative: str, content: str | bytes, encoding: str = "utf-8") -> Path:

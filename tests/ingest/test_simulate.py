@@ -24,8 +24,9 @@ from ingest.simulate.anomalies import EXCEPTION_TYPES
 from ingest.simulate.oracle import (BankLine, GatewayTxn, Invoice, LandingData, OrderEvent, OrderSnapshot, Shipment,
                                     TrackingEvent, Windows, compute_as_of, evaluate, match_bank_lines, winning_orders)
 from ingest.simulate.reader import parse_tracking, read_landing
+from tests.fixtures import EXAMPLES_DIR
 
-SPEC_EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "spec" / "examples"
+SPEC_EXAMPLES = EXAMPLES_DIR
 SOURCES = ("oms/orders", "oms/order_events", "payments/gateway", "payments/bank", "wms/shipments", "wms/tracking",
            "erp/invoices")
 EXT = {"oms/orders": "jsonl", "oms/order_events": "jsonl", "payments/gateway": "csv", "payments/bank": "csv",

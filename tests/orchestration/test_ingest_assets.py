@@ -13,11 +13,13 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.ingest import build_ingest_asset
+from tests.fixtures import EXAMPLES_DIR
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "spec" / "examples"
+EXAMPLES = EXAMPLES_DIR
 
 HOLD_LOCK = """
 import sys, time, duckdb
+from tests.fixtures import EXAMPLES_DIR
 con = duckdb.connect(sys.argv[1])
 print("locked", flush=True)
 time.sleep(float(sys.argv[2]))
