@@ -89,7 +89,11 @@ def test_stock_ge_on_duckdb_gets_wrong_results(tmp_path):
         print("OBSERVED", (r.result or {{}}).get("observed_value"), "RAISED", raised)
         import os, sys; sys.stdout.flush(); os._exit(0)
     """)
-    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    # A script file, not `python -c`: with pyspark installed, GE imports pyspark.sql.connect, which
+    # takes a main module without __file__ for a doctest run and exits 0 before the first line.
+    script_file = tmp_path / "stock_ge.py"
+    script_file.write_text(script)
+    out = subprocess.run([sys.executable, str(script_file)], cwd=REPO, capture_output=True, text=True, timeout=120)
     line = next((l for l in out.stdout.splitlines() if l.startswith("OBSERVED")), None)
     assert line is not None, out.stdout + out.stderr
     assert line != "OBSERVED 1 RAISED False", "stock GE got it right: the workaround may no longer be needed"
