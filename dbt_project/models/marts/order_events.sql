@@ -31,6 +31,16 @@ invoice_lines as (
     select * from {{ ref('stg_erp__invoice_lines') }}
 ),
 
+-- an invoice is one event for each order it names, however many lines (goods, freight) name that order
+invoice_orders as (
+    select
+        invoice_lines.invoice_id,
+        invoice_lines.order_id,
+        sum(invoice_lines.gross_amount) as gross_amount
+    from invoice_lines
+    group by invoice_lines.invoice_id, invoice_lines.order_id
+),
+
 unioned as (
     select oms_events.order_id, oms_events.occurred_at as event_at, 'oms' as system, oms_events.status as event,
            oms_events.event_id as document_id, cast(null as decimal(18, 2)) as amount, cast(null as {{ dbt.type_string() }}) as currency
@@ -55,11 +65,11 @@ unioned as (
     inner join shipments
         on tracking_events.shipment_id = shipments.shipment_id
     union all
-    select invoice_lines.order_id, invoices.issued_at, 'erp', invoices.invoice_type || '_' || invoices.invoice_status,
-           invoices.invoice_id, invoice_lines.gross_amount, invoices.currency
-    from invoice_lines
+    select invoice_orders.order_id, invoices.issued_at, 'erp', invoices.invoice_type || '_' || invoices.invoice_status,
+           invoices.invoice_id, invoice_orders.gross_amount, invoices.currency
+    from invoice_orders
     inner join invoices
-        on invoice_lines.invoice_id = invoices.invoice_id
+        on invoice_orders.invoice_id = invoices.invoice_id
 ),
 
 final as (
