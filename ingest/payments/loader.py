@@ -5,7 +5,8 @@ Gateway: `order_id` may be empty, `fee` may be empty (= 0), `amount` must be > 0
 exactly `YYYY-MM-DDTHH:MM:SSZ`. Bank: decoded from GBK in Python (DuckDB cannot read GBK here);
 `交易日期` exactly `YYYY-MM-DD`; exactly one of 收入金额 / 支出金额 non-empty, else
 `invalid_value:收入金额`; amounts unsigned with at most 2 decimals, thousands separators allowed;
-`摘要` may be empty (free text), every other column is required.
+`摘要` (free text) and `对方户名` (interest, bank charges, cash deposits) may be empty, every other
+column is required.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ CREDIT, DEBIT = "收入金额", "支出金额"
 BANK_RULES: tuple[Rule, ...] = (
     Rule("交易日期", "date"),
     Rule("交易流水号"),
-    Rule("对方户名"),
+    Rule("对方户名", required=False),
     Rule(CREDIT, "bank_amount", required=False),
     Rule(DEBIT, "bank_amount", required=False),
     Rule("币种", "currency"),

@@ -230,7 +230,10 @@ def match_bank_lines(credit_lines, orders: dict[str, OrderSnapshot]) -> tuple[di
             net30_by_name[(order.customer_name.strip(), order.currency)].append(order)
     unapplied = []
     for line in leftovers:
-        candidates = [o for o in net30_by_name.get((line.counterparty.strip(), line.currency), ())
+        # an empty 对方户名 (interest, bank charges, cash deposits) names no customer
+        name = line.counterparty.strip()
+        named = net30_by_name.get((name, line.currency), ()) if name else ()
+        candidates = [o for o in named
                       if abs(o.order_total - line.credit) <= TOLERANCE and o.order_id not in by_rule_1]
         if len(candidates) == 1:
             matched[line.line_id] = candidates[0].order_id

@@ -196,8 +196,7 @@ def parse_bank(r: dict, pos) -> BankLine:
 def parse_shipment(r: dict, pos) -> Shipment:
     shipment_id = text(r, "shipment_id")
     order_id = text(r, "order_id")
-    for name in ("warehouse_id", "carrier", "tracking_no"):
-        text(r, name)
+    # warehouse_id, carrier and tracking_no may be empty (contract: self pick-up, carrier assigned later)
     exact_time(r, "created_at", WMS_TIME, "%Y-%m-%d %H:%M:%S", CHINA)
     items = []
     for item in text(r, "items").split("|"):

@@ -1,7 +1,8 @@
 """Loaders of the warehouse exports (spec sources.md: wms/shipments, wms/tracking).
 
 Times are naive China local time and are kept exactly as delivered; they must be exactly
-`YYYY-MM-DD HH:MM:SS`. Shipments: every column is required, in header order; `items` must be
+`YYYY-MM-DD HH:MM:SS`. Shipments: columns in header order; `warehouse_id`, `carrier` and `tracking_no` may be empty
+(self pick-up, carrier assigned later), the others are required; `items` must be
 `sku:qty|sku:qty…` with qty an integer > 0 (else `invalid_value:items`). Tracking: fields in the
 spec's order (shipment_id, event, occurred_at required; location optional).
 """
@@ -19,9 +20,9 @@ ITEMS_RE = r"[^:|]+:0*[1-9]\d{0,8}(\|[^:|]+:0*[1-9]\d{0,8})*"
 SHIPMENT_RULES: tuple[Rule, ...] = (
     Rule("shipment_id"),
     Rule("order_id"),
-    Rule("warehouse_id"),
-    Rule("carrier"),
-    Rule("tracking_no"),
+    Rule("warehouse_id", required=False),
+    Rule("carrier", required=False),
+    Rule("tracking_no", required=False),
     Rule("created_at", "ts_naive"),
     Rule("items"),  # pattern checked below
 )

@@ -84,7 +84,7 @@ def bank_row(**changes: str) -> str:
 BANK_CASES = [
     ("too-many-fields", bank_row() + ",x", "malformed_record"),
     ("too-few-fields", "2026-11-02,BK9,某公司,1.00,,CNY", "malformed_record"),
-    *[(f"empty-{c}", bank_row(**{c: ""}), f"missing_field:{c}") for c in ("交易日期", "交易流水号", "对方户名", "币种")],
+    *[(f"empty-{c}", bank_row(**{c: ""}), f"missing_field:{c}") for c in ("交易日期", "交易流水号", "币种")],
     ("date-slashes", bank_row(交易日期="2026/11/02"), "invalid_value:交易日期"),
     ("date-with-time", bank_row(交易日期="2026-11-02 10:00:00"), "invalid_value:交易日期"),
     ("date-impossible", bank_row(交易日期="2026-11-31"), "invalid_value:交易日期"),
@@ -106,6 +106,18 @@ def test_each_invalid_bank_row_is_quarantined(con, landing, bad_row, reason):
     ingest(con, landing, "payments/bank")
     assert rejects(con) == [("payments/bank/2026-11-02/statement.csv", 2, reason, bad_row)]
     assert con.execute('SELECT "交易流水号" FROM raw.payments_bank_statement_lines').fetchall() == [("BK0",)]
+    assert_identity(con)
+
+
+def test_bank_line_without_counterparty_is_loaded(con, landing):
+    """Issue 11 defect 5: interest, bank charges and cash deposits name no 对方户名; such a line is loaded."""
+    rows = [bank_row(对方户名="", 收入金额="3.21", 摘要="利息"), bank_row(交易流水号="BK2", 对方户名="", 收入金额="", 支出金额="15.00", 摘要="手续费")]
+    write(landing, "payments/bank/2026-11-02/statement.csv", "\r\n".join([BANK_HEADER, *rows]) + "\r\n", "gbk")
+    ingest(con, landing, "payments/bank")
+    assert rejects(con) == []
+    assert con.execute(
+        'SELECT "交易流水号", "对方户名" FROM raw.payments_bank_statement_lines ORDER BY _record_no').fetchall() == [
+        ("BK1", ""), ("BK2", "")]
     assert_identity(con)
 
 

@@ -9,6 +9,8 @@ from tests.ingest.helpers import assert_identity, ingest, rejects, write
 
 SHIPMENT_HEADER = "shipment_id,order_id,warehouse_id,carrier,tracking_no,created_at,items"
 SHIPMENT_COLUMNS = SHIPMENT_HEADER.split(",")
+SHIPMENT_OPTIONAL = ("warehouse_id", "carrier", "tracking_no")  # contract: may be empty
+SHIPMENT_REQUIRED = tuple(c for c in SHIPMENT_COLUMNS if c not in SHIPMENT_OPTIONAL)
 SHIPMENT_ROW = ["SH-1", "SO20261101000001", "WH-SH01", "SF", "SF1409388812", "2026-11-01 17:55:00",
                 "SKU-1001:2|SKU-2040:1"]
 
@@ -20,7 +22,7 @@ def shipment_row(**changes: str) -> str:
 SHIPMENT_CASES = [
     ("too-few-fields", "SH-9,SO1,WH,SF,T1,2026-11-01 17:55:00", "malformed_record"),
     ("too-many-fields", shipment_row() + ",x", "malformed_record"),
-    *[(f"empty-{c}", shipment_row(**{c: ""}), f"missing_field:{c}") for c in SHIPMENT_COLUMNS],
+    *[(f"empty-{c}", shipment_row(**{c: ""}), f"missing_field:{c}") for c in SHIPMENT_REQUIRED],
     ("created_at-iso-t", shipment_row(created_at="2026-11-01T17:55:00"), "invalid_value:created_at"),
     ("created_at-offset", shipment_row(created_at="2026-11-01 17:55:00+08:00"), "invalid_value:created_at"),
     ("created_at-no-seconds", shipment_row(created_at="2026-11-01 17:55"), "invalid_value:created_at"),
@@ -42,6 +44,17 @@ def test_each_invalid_shipment_is_quarantined_whole(con, landing, bad_row, reaso
     assert rejects(con) == [("wms/shipments/2026-11-02/shipments.csv", 2, reason, bad_row)]
     assert con.execute("SELECT shipment_id FROM raw.wms_shipments").fetchall() == [("SH-0",)]
     assert con.execute("SELECT DISTINCT shipment_id FROM raw.wms_shipment_items").fetchall() == [("SH-0",)]
+    assert_identity(con)
+
+
+@pytest.mark.parametrize("column", SHIPMENT_OPTIONAL)
+def test_shipment_with_an_empty_optional_column_is_loaded(con, landing, column):
+    """Issue 11 defect 5: self pick-up or a carrier assigned after the export is a valid shipment."""
+    write(landing, "wms/shipments/2026-11-02/shipments.csv", f"{SHIPMENT_HEADER}\n{shipment_row(**{column: ''})}\n")
+    ingest(con, landing, "wms/shipments")
+    assert rejects(con) == []
+    assert con.execute(f"SELECT shipment_id, {column} FROM raw.wms_shipments").fetchall() == [("SH-1", "")]
+    assert con.execute("SELECT count(*) FROM raw.wms_shipment_items").fetchone() == (2,)
     assert_identity(con)
 
 

@@ -16,7 +16,8 @@ renamed as (
         -- ids
         {{ line_id }} as bank_line_id,
         -- dimensions
-        {{ counterparty }} as counterparty_name,
+        -- optional in the contract (interest, bank charges, cash deposits): empty is null, so it never matches rule 2
+        nullif(trim({{ counterparty }}), '') as counterparty_name,
         {{ currency }} as currency,
         {{ remark }} as remark,
         case when nullif({{ credit }}, '') is not null then 'credit' else 'debit' end as direction,

@@ -8,10 +8,11 @@ renamed as (
         -- ids
         shipment_id,
         nullif(order_id, '') as order_id,
-        warehouse_id,
-        tracking_no,
+        -- optional in the contract (self pick-up, carrier assigned later): empty is null
+        nullif(trim(warehouse_id), '') as warehouse_id,
+        nullif(trim(tracking_no), '') as tracking_no,
         -- dimensions
-        carrier,
+        nullif(trim(carrier), '') as carrier,
         items as items_text,
         -- timestamps (naive Asia/Shanghai local time -> UTC)
         {{ utc_from_china_local_text('created_at') }} as created_at,
