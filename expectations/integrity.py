@@ -162,14 +162,16 @@ order by key
      _per_file_tie_query("rejects", "select file_path, count(*) as n from ingest.rejects group by file_path",
                          "records_quarantined", "reject_rows")),
     ("source_freshness",
-     "Every source has loaded data no older than ${freshness_days} days before as_of (${as_of_text}).",
+     "Every source delivered a file no older than ${freshness_days} days before as_of (${as_of_text}); "
+     "a header-only or byte-identical re-delivered file counts: it says the source had nothing new.",
      f"""
 with expected(source) as (
     values {", ".join(f"('{s}')" for s in RAW_RECORD_TABLES)}
 ), latest as (
     select source, max(export_date) as latest_date
     from {{batch}}
-    where status = 'loaded' and records_loaded > 0 and source <> 'reference/fx_rates'
+    -- a delivery makes its source fresh for its export date, whatever the file held (issue 11)
+    where source <> 'reference/fx_rates'
     group by source
     union all
     select 'reference/fx_rates', max(try_cast("date" as date)) from raw.reference_fx_rates

@@ -147,6 +147,30 @@ def test_mutation_trips_exactly_its_expectation(warehouse, default_settings, exp
     assert target in blocking_failures(results)
 
 
+BANK_HEADER_ONLY = "payments/bank/{day}/statement.csv"
+QUIET_BANK_DELIVERIES = [
+    ("header-only-file-today",
+     [("2026-11-02", "loaded", 0, None)]),
+    ("byte-identical-redeliveries-of-a-header-only-file",
+     [("2026-10-21", "loaded", 0, None), ("2026-11-01", "duplicate_file", 0, "2026-10-21"),
+      ("2026-11-02", "duplicate_file", 0, "2026-10-21")]),
+]
+
+
+@pytest.mark.parametrize("deliveries", [c[1] for c in QUIET_BANK_DELIVERIES], ids=[c[0] for c in QUIET_BANK_DELIVERIES])
+def test_a_source_that_delivered_a_file_is_fresh_for_that_date(warehouse, default_settings, deliveries):
+    """Issue 11 defect 6: a bank with nothing to report sends header-only statements, byte-identical
+    day after day; a delivery makes the source fresh for its export date, whatever the file held."""
+    rows = [f"""('{BANK_HEADER_ONLY.format(day=day)}', 'payments', 'payments/bank', DATE '{day}', 'sha-empty',
+                 0, 0, 0, 0, '{status}', {f"'{BANK_HEADER_ONLY.format(day=of)}'" if of else 'NULL'},
+                 TIMESTAMP '2026-11-03 03:00:00')""" for day, status, _, of in deliveries]
+    execute(warehouse, f"""
+        update ingest.files set export_date = DATE '2026-10-20' where source = 'payments/bank';
+        insert into ingest.files values {", ".join(rows)}""")
+    results = {r.expectation_id: r for r in run_suites(warehouse, ["integrity.ingest"], settings=default_settings)}
+    assert (results["source_freshness"].success, results["source_freshness"].sample_keys) == (True, [])
+
+
 def test_consistency_counts_exception_rows_by_type(warehouse, default_settings):
     execute(warehouse, """
         insert into marts.reconciliation_exceptions values
