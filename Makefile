@@ -18,8 +18,10 @@ SAMPLE_DAYS   ?= 14
 SAMPLE_SEED   ?= 42
 SCALE         ?= 100000
 REPEAT        ?= 1
+# The question of make metrics (docs/metrics.md).
+Q             ?= net_revenue_cny by channel by month
 
-.PHONY: help venv sample manifest run test test-fast dev docs validate bench clean distclean
+.PHONY: help venv sample manifest run test test-fast dev docs validate metrics bench clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,6 +57,9 @@ test-fast: venv manifest ## the test suite without the end-to-end runs
 
 dev: sample manifest $(DAGSTER_HOME)/dagster.yaml ## open the Dagster UI on http://127.0.0.1:3000
 	$(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000   # code location "o2c" from pyproject.toml
+
+metrics: manifest ## a finance metric on the published file: make metrics Q="net_revenue_cny by channel by month"
+	$(PY) -m metrics "$(Q)"
 
 docs: manifest ## generate the dbt docs site (dbt_project/target/index.html)
 	cd dbt_project && ../$(VENV)/bin/dbt docs generate --profiles-dir . --project-dir .
