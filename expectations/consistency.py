@@ -54,6 +54,15 @@ RULES: dict[str, tuple[str, str, Severity]] = {
                                    "Refunds that reduce what the customer paid below the invoice have a credit note within 72h.", "warn"),
     "AR_OVERDUE": ("no_overdue_receivables",
                    "net30 orders are paid within 30 days of their first invoice.", "warn"),
+    # revision 2: gateway settlement (docs/settlement.md)
+    "PAYOUT_AMOUNT_MISMATCH": ("payouts_received_in_full",
+                               "Every payout the bank received ties to its net within 0.01.", "warn"),
+    "PAYOUT_NOT_RECEIVED": ("payouts_reach_the_bank",
+                            "Every payout with a positive net reaches the bank within 3 days of its payout_date.", "warn"),
+    "UNSETTLED_TRANSACTION": ("transactions_are_settled",
+                              "Every succeeded gateway transaction is in a payout of its currency within 7 days.", "warn"),
+    "DOUBLE_SETTLED": ("transactions_settled_once",
+                       "No succeeded gateway transaction is listed by two payouts of its currency.", "warn"),
 }
 
 

@@ -14,11 +14,16 @@ RAW_RECORD_TABLES: dict[str, str] = {
     "oms/order_events": "raw.oms_order_events",
     "payments/gateway": "raw.payments_gateway_transactions",
     "payments/bank": "raw.payments_bank_statement_lines",
+    "payments/payouts": "raw.payments_payouts",
     "wms/shipments": "raw.wms_shipments",
     "wms/tracking": "raw.wms_tracking_events",
     "erp/invoices": "raw.erp_invoices",
     "reference/fx_rates": "raw.reference_fx_rates",
 }
+
+# Sources a company may not export at all (revision 2: settlement reports): never stale before
+# their first delivery.
+OPTIONAL_SOURCES: frozenset[str] = frozenset({"payments/payouts"})
 
 ORDER_KEYED_TYPES: tuple[str, ...] = (
     "DUPLICATE_ORDER", "STUCK_AWAITING_APPROVAL", "ILLEGAL_STATUS_TRANSITION",
@@ -28,7 +33,11 @@ ORDER_KEYED_TYPES: tuple[str, ...] = (
     "SHIPPED_QTY_MISMATCH", "SHIPPED_NOT_INVOICED", "INVOICE_AMOUNT_MISMATCH",
     "REFUND_WITHOUT_CREDIT_NOTE", "AR_OVERDUE",
 )
-DOCUMENT_KEYED_TYPES: tuple[str, ...] = ("ORPHAN_PAYMENT", "UNAPPLIED_CASH")
+DOCUMENT_KEYED_TYPES: tuple[str, ...] = (
+    "ORPHAN_PAYMENT", "UNAPPLIED_CASH",
+    # revision 2 (settlement): keyed by payout_id or txn_id
+    "PAYOUT_AMOUNT_MISMATCH", "PAYOUT_NOT_RECEIVED", "UNSETTLED_TRANSACTION", "DOUBLE_SETTLED",
+)
 
 
 def _sql_list(values) -> str:
@@ -166,7 +175,9 @@ order by key
      "a header-only or byte-identical re-delivered file counts: it says the source had nothing new.",
      f"""
 with expected(source) as (
-    values {", ".join(f"('{s}')" for s in RAW_RECORD_TABLES)}
+    values {", ".join(f"('{s}')" for s in RAW_RECORD_TABLES if s not in OPTIONAL_SOURCES)}
+    -- an optional source is expected once it has delivered anything
+    union select distinct source from {{batch}} where source in ({", ".join(f"'{s}'" for s in OPTIONAL_SOURCES)})
 ), latest as (
     select source, max(export_date) as latest_date
     from {{batch}}

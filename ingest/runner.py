@@ -35,6 +35,7 @@ LOADERS: dict[str, Loader] = {
     "oms/order_events": oms.load_order_events,
     "payments/gateway": payments.load_gateway_transactions,
     "payments/bank": payments.load_bank_statement_lines,
+    "payments/payouts": payments.load_payouts,
     "wms/shipments": wms.load_shipments,
     "wms/tracking": wms.load_tracking_events,
     "erp/invoices": erp.load_invoices,

@@ -10,6 +10,7 @@ SOURCES: tuple[str, ...] = (
     "oms/order_events",
     "payments/gateway",
     "payments/bank",
+    "payments/payouts",  # revision 2: optional, a company may export no settlement reports
     "wms/shipments",
     "wms/tracking",
     "erp/invoices",

@@ -1,4 +1,4 @@
-"""Loaders of the payment exports (spec sources.md: payments/gateway, payments/bank).
+"""Loaders of the payment exports (docs/contract: payments/gateway, payments/bank, payments/payouts).
 
 Validation order: the columns in header order; the first failing one is the reject reason.
 Gateway: `order_id` may be empty, `fee` may be empty (= 0), `amount` must be > 0, `created_at`
@@ -6,7 +6,9 @@ exactly `YYYY-MM-DDTHH:MM:SSZ`. Bank: decoded from GBK in Python (DuckDB cannot 
 `交易日期` exactly `YYYY-MM-DD`; exactly one of 收入金额 / 支出金额 non-empty, else
 `invalid_value:收入金额`; amounts unsigned with at most 2 decimals, thousands separators allowed;
 `摘要` (free text) and `对方户名` (interest, bank charges, cash deposits) may be empty, every other
-column is required.
+column is required. Payouts (settlement reports, revision 2): every column required; `payout_id`
+letters and digits only, `payout_date` exactly `YYYY-MM-DD`; a `txn_id` the gateway never sent is
+valid input (it settles nothing).
 """
 from __future__ import annotations
 
@@ -39,12 +41,21 @@ BANK_RULES: tuple[Rule, ...] = (
     Rule("摘要", required=False),
 )
 
+PAYOUT_RULES: tuple[Rule, ...] = (
+    Rule("payout_id", "alnum"),
+    Rule("payout_date", "date"),
+    Rule("currency", "currency"),
+    Rule("txn_id"),
+)
+
 GATEWAY_COLUMNS = tuple(rule.name for rule in GATEWAY_RULES)
 BANK_COLUMNS = tuple(rule.name for rule in BANK_RULES)
+PAYOUT_COLUMNS = tuple(rule.name for rule in PAYOUT_RULES)
 
 RAW_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
     "payments/gateway": {"payments_gateway_transactions": GATEWAY_COLUMNS},
     "payments/bank": {"payments_bank_statement_lines": BANK_COLUMNS},
+    "payments/payouts": {"payments_payouts": PAYOUT_COLUMNS},
 }
 
 
@@ -74,3 +85,8 @@ def load_bank_statement_lines(con: duckdb.DuckDBPyConnection, path: Path, into: 
         extra_reasons={CREDIT: _exactly_one_amount_sql(), DEBIT: text_reason_sql(debit_rule, quote_ident(DEBIT))},
         into=into,
     )
+
+
+def load_payouts(con: duckdb.DuckDBPyConnection, path: Path, into: str | None = None) -> FileLoad:
+    """Settlement report CSV file -> candidate rows of raw.payments_payouts (one per settled txn), plus rejects."""
+    return load_csv_flat(con, path, "utf-8", PAYOUT_RULES, "payments_payouts", "_pay_payouts", into=into)

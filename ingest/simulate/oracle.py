@@ -66,6 +66,18 @@ class GatewayTxn:
     currency: str
     created_at: datetime
     position: Position
+    fee: Decimal = Decimal("0")
+
+
+@dataclass(slots=True)
+class PayoutRow:
+    """One row of a settlement report (revision 2): a transaction a payout lists."""
+
+    payout_id: str
+    payout_date: date
+    currency: str
+    txn_id: str
+    position: Position
 
 
 @dataclass(slots=True)
@@ -117,6 +129,7 @@ class LandingData:
     shipments: list[Shipment] = field(default_factory=list)
     tracking: list[TrackingEvent] = field(default_factory=list)
     invoices: list[Invoice] = field(default_factory=list)
+    payouts: list[PayoutRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,8 @@ class Windows:
     credit_note: timedelta = timedelta(hours=72)
     payment_terms: timedelta = timedelta(days=30)
     duplicate_payment: timedelta = timedelta(minutes=10)
+    payout_receipt_days: int = 3  # settlement.md: PAYOUT_NOT_RECEIVED, China-local days after payout_date
+    settlement: timedelta = timedelta(days=7)  # settlement.md: UNSETTLED_TRANSACTION
 
 
 LEGAL_TRANSITIONS = {
@@ -192,6 +207,64 @@ def events_by_order(events) -> dict[str, list[OrderEvent]]:
 def normalise_remark(remark: str) -> str:
     """Bank rule 1: upper-case, keep only A-Z and 0-9."""
     return _NOT_ALNUM.sub("", remark.upper())
+
+
+def payout_headers(rows) -> dict[str, PayoutRow]:
+    """Per payout_id its latest row: a payout's payout_date and currency are those of it."""
+    return latest_by(rows, lambda r: r.payout_id)
+
+
+def match_payout_lines(credit_lines, payouts: dict[str, PayoutRow]) -> dict[str, str]:
+    """Rule 0 (settlement.md): {line_id: payout_id} for credit lines whose normalised remark contains
+    a payout_id (compared upper-cased) of the line's currency; several: leftmost, then longest."""
+    settling = {}
+    for line in credit_lines:
+        text = normalise_remark(line.remark)
+        found = [(text.find(pid.upper()), -len(pid), pid) for pid, head in payouts.items()
+                 if head.currency == line.currency and pid.upper() in text]
+        if found:
+            settling[line.line_id] = min(found)[2]
+    return settling
+
+
+def settlement(data: LandingData, as_of: datetime, windows: Windows) -> list[tuple[str, str]]:
+    """The four settlement exceptions of revision 2 (settlement.md)."""
+    if not data.payouts:
+        return []
+    rows_by_pair = latest_by(data.payouts, lambda r: (r.payout_id, r.txn_id))
+    heads = payout_headers(data.payouts)
+    txns = latest_by(data.gateway, lambda t: t.txn_id)
+    net = defaultdict(Decimal)
+    listed_by = defaultdict(set)  # (txn_id, currency) -> payouts of that currency listing it
+    for (payout_id, txn_id) in rows_by_pair:
+        head = heads[payout_id]
+        listed_by[(txn_id, head.currency)].add(payout_id)
+        txn = txns.get(txn_id)
+        if txn is None or txn.status != "succeeded" or txn.currency != head.currency:
+            continue
+        net[payout_id] += (txn.amount if txn.txn_type == "capture" else -txn.amount) - txn.fee
+    bank = latest_by(data.bank, lambda b: b.line_id).values()
+    credits = sorted((b for b in bank if b.credit is not None), key=lambda b: b.position)
+    received = defaultdict(Decimal)
+    for line_id, payout_id in match_payout_lines(credits, heads).items():
+        received[payout_id] += next(b.credit for b in credits if b.line_id == line_id)
+    as_of_china = (as_of + timedelta(hours=8)).date()
+    rows = []
+    for payout_id, head in heads.items():
+        if payout_id in received:
+            if abs(received[payout_id] - net[payout_id]) > TOLERANCE:
+                rows.append(("PAYOUT_AMOUNT_MISMATCH", payout_id))
+        elif net[payout_id] > 0 and head.payout_date + timedelta(days=windows.payout_receipt_days) < as_of_china:
+            rows.append(("PAYOUT_NOT_RECEIVED", payout_id))
+    for txn in txns.values():
+        if txn.status != "succeeded":
+            continue
+        payouts = listed_by.get((txn.txn_id, txn.currency), set())
+        if not payouts and txn.created_at + windows.settlement < as_of:
+            rows.append(("UNSETTLED_TRANSACTION", txn.txn_id))
+        if len(payouts) >= 2:
+            rows.append(("DOUBLE_SETTLED", txn.txn_id))
+    return rows
 
 
 def match_bank_lines(credit_lines, orders: dict[str, OrderSnapshot]) -> tuple[dict[str, str], list]:
@@ -317,6 +390,8 @@ def build_facts(data: LandingData) -> tuple[dict[str, OrderFacts], list, list]:
         (owner.captures if txn.txn_type == "capture" else owner.refunds).append(txn)
     bank = latest_by(data.bank, lambda b: b.line_id).values()
     credits = sorted((b for b in bank if b.credit is not None), key=lambda b: b.position)
+    settling = match_payout_lines(credits, payout_headers(data.payouts))
+    credits = [line for line in credits if line.line_id not in settling]
     matched, unapplied = match_bank_lines(credits, orders)
     for line in credits:
         if line.line_id in matched:
@@ -518,6 +593,7 @@ def evaluate(data: LandingData, as_of: datetime | None = None, windows: Windows 
     rows += [("UNAPPLIED_CASH", b.line_id) for b in unapplied]
     if as_of is None:
         return sorted(set(rows))
+    rows += settlement(data, as_of, windows)
     for order_id, f in facts.items():
         dup_pay = duplicate_payment(f, windows)
         checks = {

@@ -18,7 +18,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from .oracle import BankLine, GatewayTxn, Invoice, LandingData, OrderEvent, OrderSnapshot, Shipment, TrackingEvent
+from .oracle import (BankLine, GatewayTxn, Invoice, LandingData, OrderEvent, OrderSnapshot, PayoutRow, Shipment,
+                     TrackingEvent)
 
 CHINA = timezone(timedelta(hours=8))
 DECIMAL_2 = re.compile(r"^\d+(\.\d{1,2})?$")
@@ -38,10 +39,12 @@ ORDER_STATUSES = {"created", "approved", "allocated", "shipped", "delivered", "c
 GATEWAY_COLUMNS = ["txn_id", "order_id", "method", "txn_type", "status", "amount", "currency", "fee", "created_at"]
 BANK_COLUMNS = ["交易日期", "交易流水号", "对方户名", "收入金额", "支出金额", "币种", "摘要"]
 SHIPMENT_COLUMNS = ["shipment_id", "order_id", "warehouse_id", "carrier", "tracking_no", "created_at", "items"]
+PAYOUT_COLUMNS = ["payout_id", "payout_date", "currency", "txn_id"]
 
-SOURCES = ("oms/orders", "oms/order_events", "payments/gateway", "payments/bank", "wms/shipments", "wms/tracking",
-           "erp/invoices")
+SOURCES = ("oms/orders", "oms/order_events", "payments/gateway", "payments/bank", "payments/payouts", "wms/shipments",
+           "wms/tracking", "erp/invoices")
 EXTENSIONS = {"oms/orders": "jsonl", "oms/order_events": "jsonl", "payments/gateway": "csv", "payments/bank": "csv",
+              "payments/payouts": "csv",
               "wms/shipments": "csv", "wms/tracking": "jsonl", "erp/invoices": "xml"}
 
 
@@ -171,10 +174,20 @@ def parse_gateway(r: dict, pos) -> GatewayTxn:
     if value <= 0:
         raise Reject("invalid_value:amount")
     currency = text(r, "currency", pattern=CURRENCY)
-    if r.get("fee"):
-        amount(r, "fee")
+    fee = amount(r, "fee") if r.get("fee") else Decimal("0")
     created_at = exact_time(r, "created_at", GATEWAY_TIME, "%Y-%m-%dT%H:%M:%SZ", timezone.utc)
-    return GatewayTxn(txn_id, order_id, txn_type, status, value, currency, created_at, pos)
+    return GatewayTxn(txn_id, order_id, txn_type, status, value, currency, created_at, pos, fee)
+
+
+def parse_payout(r: dict, pos) -> PayoutRow:
+    payout_id = text(r, "payout_id", pattern=re.compile(r"^[A-Za-z0-9]+$"))
+    day = text(r, "payout_date", pattern=DAY)
+    try:
+        payout_date = date.fromisoformat(day)
+    except ValueError:
+        raise Reject("invalid_value:payout_date") from None
+    currency = text(r, "currency", pattern=CURRENCY)
+    return PayoutRow(payout_id, payout_date, currency, text(r, "txn_id"), pos)
 
 
 def parse_bank(r: dict, pos) -> BankLine:
@@ -258,7 +271,7 @@ def _records(source: str, content: bytes):
                 parsed = Reject("malformed_record")
             yield number, line, parsed
         return
-    columns = {"payments/gateway": GATEWAY_COLUMNS, "payments/bank": BANK_COLUMNS,
+    columns = {"payments/gateway": GATEWAY_COLUMNS, "payments/bank": BANK_COLUMNS, "payments/payouts": PAYOUT_COLUMNS,
                "wms/shipments": SHIPMENT_COLUMNS}[source]
     if not lines or next(csv.reader([lines[0]])) != columns:
         raise Reject("malformed_file")
@@ -270,6 +283,7 @@ def _records(source: str, content: bytes):
 
 PARSERS = {"oms/orders": (parse_order, "orders"), "oms/order_events": (parse_event, "events"),
            "payments/gateway": (parse_gateway, "gateway"), "payments/bank": (parse_bank, "bank"),
+           "payments/payouts": (parse_payout, "payouts"),
            "wms/shipments": (parse_shipment, "shipments"), "wms/tracking": (parse_tracking, "tracking"),
            "erp/invoices": (parse_invoice, "invoices")}
 
@@ -324,6 +338,9 @@ class _Sink:
             if held is None or record.occurred_at < held.occurred_at:
                 items[key] = record
         else:  # gateway txn_id, bank line id, shipment_id, InvoiceId: the later one wins
+            if name == "payouts":  # (payout_id, txn_id): the later row wins
+                items[(record.payout_id, record.txn_id)] = record
+                return
             key = {"gateway": "txn_id", "bank": "line_id", "shipments": "shipment_id", "invoices": "invoice_id"}[name]
             items[getattr(record, key)] = record
 

@@ -2,6 +2,7 @@
 exception, a balanced journal and two reconciled orders."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from tests.dbt.conftest import query
@@ -15,10 +16,30 @@ def test_dbt_build_succeeds(examples_build):
 def test_examples_yield_zero_exceptions(examples_build):
     warehouse, run = examples_build
     assert run.returncode == 0, run.output[-6000:]
-    # Until settlement (contract revision 2) is built, the payout's bank receipt pays no order: it is
-    # unapplied cash, and nothing else in the examples is an exception.
-    assert query(warehouse, "select exception_type, exception_key from marts.reconciliation_exceptions") == [
-        ("UNAPPLIED_CASH", "BK202611020002")]
+    assert query(warehouse, "select exception_type, exception_key from marts.reconciliation_exceptions") == []
+
+
+def test_examples_payout_is_settled_by_its_bank_line(examples_build):
+    """Revision 2: the payout's bank receipt settles it (rule 0), pays no order, and clears 1100."""
+    warehouse, _ = examples_build
+    assert query(warehouse, """
+        select payout_id, transactions, captured, refunded, fees, net_amount, received_amount, received_on,
+               difference, status
+        from marts.gateway_payouts""") == [
+        ("PO20261102ALI01", 1, Decimal("290.90"), Decimal("0.00"), Decimal("1.75"), Decimal("289.15"),
+         Decimal("289.15"), date(2026, 11, 2), Decimal("0.00"), "received")]
+    assert query(warehouse, """
+        select bank_line_id, match_rule, payout_id, order_id from intermediate.int_bank_lines_matched
+        where payout_id is not null""") == [("BK202611020002", "payout", "PO20261102ALI01", None)]
+    assert query(warehouse, """
+        select entry_type, account, debit, credit, order_id from marts.ledger_entries
+        where source_document_id = 'BK202611020002' order by line_no""") == [
+        ("payout_receipt", "1110", Decimal("289.15"), Decimal("0.00"), None),
+        ("payout_receipt", "1100", Decimal("0.00"), Decimal("289.15"), None)]
+    # the gateway owes nothing more: captured 290.90, fee 1.75, paid out 289.15
+    assert query(warehouse, """
+        select currency, sum(debit - credit) from marts.ledger_entries where account = '1100' group by currency""") == [
+        ("CNY", Decimal("0.00"))]
 
 
 def test_examples_journal_balances(examples_build):

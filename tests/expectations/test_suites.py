@@ -206,7 +206,7 @@ def test_every_exception_type_has_its_expectation():
     from expectations.integrity import DOCUMENT_KEYED_TYPES, ORDER_KEYED_TYPES
 
     assert set(RULES) == set(ORDER_KEYED_TYPES) | set(DOCUMENT_KEYED_TYPES)
-    assert len(RULES) == 19
+    assert len(RULES) == 23  # 19, and the 4 settlement types of revision 2
 
 
 def test_stale_unapplied_cash(warehouse, default_settings):

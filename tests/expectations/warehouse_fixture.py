@@ -77,6 +77,10 @@ insert into raw.payments_bank_statement_lines values
  ('2026-11-02','B1','ACME Ltd','1,130.00','','CNY','货款 SO2', {L('payments','payments/bank',F_BANK,'2026-11-02',1)}),
  ('2026-11-02','B2','Landlord','','500.00','CNY','rent', {L('payments','payments/bank',F_BANK,'2026-11-02',2)});
 
+-- revision 2: a company without settlement reports has an empty payouts table
+create table raw.payments_payouts (payout_id VARCHAR, payout_date VARCHAR, currency VARCHAR, txn_id VARCHAR,
+  {_LINEAGE_COLS});
+
 create table raw.wms_shipments (shipment_id VARCHAR, order_id VARCHAR, warehouse_id VARCHAR, carrier VARCHAR,
   tracking_no VARCHAR, created_at VARCHAR, items VARCHAR, {_LINEAGE_COLS});
 insert into raw.wms_shipments values

@@ -166,3 +166,48 @@ def test_separator_characters_inside_a_field_do_not_split_a_row(con, landing):
     ingest(con, landing, "payments/bank")
     assert rejects(con) == []
     assert con.execute('SELECT "摘要" FROM raw.payments_bank_statement_lines').fetchall() == [("货款\x0bSO1\x1c\x0c",)]
+
+
+PAYOUT_HEADER = "payout_id,payout_date,currency,txn_id"
+PAYOUT_ROW = ["PO20261102ALI01", "2026-11-02", "CNY", "PAY-8f2a01"]
+
+
+def payout_row(**changes: str) -> str:
+    return ",".join((dict(zip(PAYOUT_HEADER.split(","), PAYOUT_ROW)) | changes).values())
+
+
+PAYOUT_CASES = [
+    ("too-few-fields", "PO1,2026-11-02,CNY", "malformed_record"),
+    ("too-many-fields", payout_row() + ",x", "malformed_record"),
+    *[(f"empty-{c}", payout_row(**{c: ""}), f"missing_field:{c}") for c in PAYOUT_HEADER.split(",")],
+    ("payout_id-hyphen", payout_row(payout_id="PO-2026-1102"), "invalid_value:payout_id"),
+    ("payout_id-space", payout_row(payout_id='"PO 1"'), "invalid_value:payout_id"),
+    ("payout_date-slashes", payout_row(payout_date="2026/11/02"), "invalid_value:payout_date"),
+    ("payout_date-impossible", payout_row(payout_date="2026-02-30"), "invalid_value:payout_date"),
+    ("payout_date-with-time", payout_row(payout_date="2026-11-02 00:00:00"), "invalid_value:payout_date"),
+    ("currency-lower-case", payout_row(currency="cny"), "invalid_value:currency"),
+    ("first-failing-column-wins", payout_row(payout_id="PO-1", currency="x"), "invalid_value:payout_id"),
+]
+
+
+@pytest.mark.parametrize("bad_row, reason", [c[1:] for c in PAYOUT_CASES], ids=[c[0] for c in PAYOUT_CASES])
+def test_each_invalid_payout_row_is_quarantined(con, landing, bad_row, reason):
+    good = payout_row(txn_id="PAY-0")
+    write(landing, "payments/payouts/2026-11-02/payouts.csv", f"{PAYOUT_HEADER}\n{good}\n{bad_row}\n")
+    ingest(con, landing, "payments/payouts")
+    assert rejects(con) == [("payments/payouts/2026-11-02/payouts.csv", 2, reason, bad_row)]
+    assert con.execute("SELECT txn_id FROM raw.payments_payouts").fetchall() == [("PAY-0",)]
+    assert_identity(con)
+
+
+def test_payout_rows_with_unknown_transactions_are_loaded_and_exact_repeats_skipped(con, landing):
+    """An unknown txn_id is valid input (it settles nothing); an exact repeat in a later file is skipped."""
+    rows = [payout_row(), payout_row(txn_id="PAY-never-seen"), payout_row(payout_id="po20261102wx01")]
+    write(landing, "payments/payouts/2026-11-02/a.csv", "\n".join([PAYOUT_HEADER, *rows]) + "\n")
+    write(landing, "payments/payouts/2026-11-03/b.csv", "\r\n".join([PAYOUT_HEADER, payout_row()]) + "\r\n")
+    summary = ingest(con, landing, "payments/payouts")
+    assert rejects(con) == []
+    assert con.execute("SELECT payout_id, txn_id FROM raw.payments_payouts ORDER BY _file_path, _record_no").fetchall() == [
+        ("PO20261102ALI01", "PAY-8f2a01"), ("PO20261102ALI01", "PAY-never-seen"), ("po20261102wx01", "PAY-8f2a01")]
+    assert [(f.records_loaded, f.repeats_skipped) for f in summary.files] == [(3, 0), (0, 1)]
+    assert_identity(con)

@@ -37,11 +37,11 @@ def test_spec_examples_load_with_zero_rejects(con):
     assert all(f.status == "loaded" for s in summaries.values() for f in s.files)
     assert {t: n for t, n in table_counts(con).items() if t.startswith("raw.")} == {
         "raw.oms_orders": 4, "raw.oms_order_lines": 6, "raw.oms_order_events": 9,
-        "raw.payments_gateway_transactions": 2, "raw.payments_bank_statement_lines": 3,
+        "raw.payments_gateway_transactions": 2, "raw.payments_bank_statement_lines": 3, "raw.payments_payouts": 1,
         "raw.wms_shipments": 2, "raw.wms_shipment_items": 3, "raw.wms_tracking_events": 5,
         "raw.erp_invoices": 2, "raw.erp_invoice_lines": 2, "raw.reference_fx_rates": 2,
     }
-    assert count(con, "ingest.files") == 8
+    assert count(con, "ingest.files") == 9
     assert_identity(con)
 
 

@@ -21,8 +21,8 @@ import pytest
 
 from ingest.simulate import SimConfig, simulate
 from ingest.simulate.anomalies import EXCEPTION_TYPES
-from ingest.simulate.oracle import (BankLine, GatewayTxn, Invoice, LandingData, OrderEvent, OrderSnapshot, Shipment,
-                                    TrackingEvent, Windows, compute_as_of, evaluate, match_bank_lines, winning_orders)
+from ingest.simulate.oracle import (BankLine, GatewayTxn, Invoice, LandingData, OrderEvent, OrderSnapshot, PayoutRow,
+                                    Shipment, TrackingEvent, Windows, compute_as_of, evaluate, match_bank_lines, winning_orders)
 from ingest.simulate.reader import parse_tracking, read_landing
 from tests.fixtures import EXAMPLES_DIR
 
@@ -273,8 +273,9 @@ def test_no_truth_skips_only_the_exceptions_file(tmp_path):
 def test_spec_examples_read_back_clean():
     result = read_landing(SPEC_EXAMPLES)
     assert result.rejects == [] and len(winning_orders(result.data.orders)) == 2
-    # the payout's bank receipt is unapplied cash until settlement (contract revision 2) is built
-    assert evaluate(result.data) == [("UNAPPLIED_CASH", "BK202611020002")]
+    # revision 2: the payout's bank receipt settles it (rule 0): no unapplied cash, no settlement exception
+    assert len(result.data.payouts) == 1
+    assert evaluate(result.data) == []
 
 
 def test_cli_writes_the_landing_folder(tmp_path):
@@ -727,3 +728,53 @@ def test_oracle_finds_every_injected_exception(sample):
     assert len(injected) >= 3 * len(EXCEPTION_TYPES)
     assert injected <= found
     assert len(found - injected) < 0.2 * len(found)
+
+
+# ---------------------------------------------------------------- settlement (revision 2)
+
+def payout_row(payout_id, txn_id, day=1, currency="CNY") -> PayoutRow:
+    return PayoutRow(payout_id, date(2026, 11, day), currency, txn_id, pos())
+
+
+def refund(amount, hours, txn_id, currency="CNY", fee="0") -> GatewayTxn:
+    refund_txn = txn(amount, hours, kind="refund", txn_id=txn_id, currency=currency)
+    refund_txn.fee = D(fee)
+    return refund_txn
+
+
+SETTLEMENT_CASES = [
+    ("no-payout-file-no-settlement-exception", 24 * 30, set(),
+     lambda: LandingData(gateway=[refund("10.00", 0, "T1")])),
+    ("unsettled-after-exactly-7-days-is-not-yet", 24 * 7, set(),
+     lambda: LandingData(gateway=[refund("10.00", 0, "T1"), refund("5.00", 0, "T2")], payouts=[payout_row("PA", "T2")])),
+    ("unsettled-a-second-after-7-days", 24 * 7 + 1 / 3600, {("UNSETTLED_TRANSACTION", "T1")},
+     lambda: LandingData(gateway=[refund("10.00", 0, "T1"), refund("5.00", 0, "T2")], payouts=[payout_row("PA", "T2")])),
+    ("unsettled-when-only-another-currency-lists-it", 24 * 8, {("UNSETTLED_TRANSACTION", "T1")},
+     lambda: LandingData(gateway=[refund("10.00", 0, "T1", currency="USD")], payouts=[payout_row("PA", "T1")])),
+    ("double-settled-by-two-payouts-of-its-currency", 1, {("DOUBLE_SETTLED", "T1")},
+     lambda: LandingData(gateway=[refund("10.00", 0, "T1")], payouts=[payout_row("PA", "T1"), payout_row("PB", "T1")])),
+    ("received-within-0.01", 1, set(),
+     lambda: LandingData(gateway=[txn("100.00", 0, txn_id="T1")], payouts=[payout_row("PA", "T1")],
+                         bank=[bank("100.01", "结算 PA", line_id="B1")])),
+    ("mismatch-at-0.02", 1, {("PAYOUT_AMOUNT_MISMATCH", "PA")},
+     lambda: LandingData(gateway=[txn("100.00", 0, txn_id="T1")], payouts=[payout_row("PA", "T1")],
+                         bank=[bank("100.02", "结算 PA", line_id="B1")])),
+]
+
+
+@pytest.mark.parametrize("as_of_hours, expected, build", [c[1:] for c in SETTLEMENT_CASES],
+                         ids=[c[0] for c in SETTLEMENT_CASES])
+def test_oracle_settlement_rules(as_of_hours, expected, build):
+    settlement_types = {"PAYOUT_AMOUNT_MISMATCH", "PAYOUT_NOT_RECEIVED", "UNSETTLED_TRANSACTION", "DOUBLE_SETTLED"}
+    rows = {r for r in evaluate(build(), h(as_of_hours)) if r[0] in settlement_types}
+    assert rows == expected
+
+
+@pytest.mark.parametrize("as_of, expected", [
+    (datetime(2026, 11, 4, 15, 59, 59, tzinfo=timezone.utc), set()),  # 2026-11-04 23:59:59 China: day 3, awaiting
+    (datetime(2026, 11, 4, 16, 0, 0, tzinfo=timezone.utc), {("PAYOUT_NOT_RECEIVED", "PA")}),  # 2026-11-05 China
+], ids=["last-day-of-window", "day-after-window"])
+def test_oracle_payout_not_received_counts_china_local_days(as_of, expected):
+    landing = LandingData(gateway=[txn("100.00", 0, txn_id="T1")], payouts=[payout_row("PA", "T1", day=1)])
+    rows = {r for r in evaluate(landing, as_of) if r[0] == "PAYOUT_NOT_RECEIVED"}
+    assert rows == expected

@@ -1,4 +1,6 @@
--- one row per bank statement line with the order it pays (credit lines only), by the rules of sources.md:
+-- one row per bank statement line with the payout it settles or the order it pays (credit lines only):
+-- 0 payout (revision 2, settlement.md): the normalised remark contains a payout_id of the line's currency
+--   (leftmost, then longest): the line settles that payout, pays no order, and rules 1 and 2 skip it;
 -- 1 remark: upper-case, keep A-Z0-9; contains an OMS order_id of the line's currency (leftmost, then longest);
 -- 2 counterparty + amount: exactly one net30 order of that customer_name (trimmed 对方户名), currency and
 --   order_total (± tolerance) among the orders no rule-1 line matched;
@@ -11,7 +13,11 @@ orders as (
     select order_id, payment_terms, currency, customer_name, order_total from {{ ref('int_orders_totaled') }}
 ),
 
-credit_lines as (
+payouts as (
+    select payout_id, currency from {{ ref('int_payouts_settled') }}
+),
+
+all_credit_lines as (
     select
         bank_lines.bank_line_id,
         bank_lines.currency,
@@ -20,6 +26,40 @@ credit_lines as (
         {{ normalize_remark('bank_lines.remark') }} as remark_normalized
     from bank_lines
     where bank_lines.direction = 'credit'
+),
+
+payout_candidates as (
+    -- payouts are few (one per day, method and currency): a join on position is cheap
+    select
+        all_credit_lines.bank_line_id,
+        payouts.payout_id,
+        {{ dbt.position('upper(payouts.payout_id)', 'all_credit_lines.remark_normalized') }} as match_position,
+        {{ dbt.length('payouts.payout_id') }} as match_length
+    from all_credit_lines
+    inner join payouts
+        on all_credit_lines.currency = payouts.currency
+        and {{ dbt.position('upper(payouts.payout_id)', 'all_credit_lines.remark_normalized') }} > 0
+),
+
+payout_ranked as (
+    select
+        payout_candidates.*,
+        row_number() over (
+            partition by payout_candidates.bank_line_id
+            order by payout_candidates.match_position, payout_candidates.match_length desc, payout_candidates.payout_id
+        ) as candidate_rank
+    from payout_candidates
+),
+
+payout_matches as (
+    select bank_line_id, payout_id from payout_ranked where candidate_rank = 1
+),
+
+credit_lines as (
+    -- the lines rules 1 and 2 look at: every credit line that settles no payout
+    select all_credit_lines.*
+    from all_credit_lines
+    where all_credit_lines.bank_line_id not in (select bank_line_id from payout_matches)
 ),
 
 order_id_lengths as (
@@ -121,14 +161,18 @@ final as (
         bank_lines.remark,
         bank_lines.value_date,
         bank_lines.value_date_start_at,
+        payout_matches.payout_id,
         coalesce(remark_matches.order_id, counterparty_matches.order_id) as order_id,
         case
             when bank_lines.direction = 'debit' then 'debit'
+            when payout_matches.payout_id is not null then 'payout'
             when remark_matches.order_id is not null then 'remark'
             when counterparty_matches.order_id is not null then 'counterparty_amount'
             else 'unapplied'
         end as match_rule
     from bank_lines
+    left join payout_matches
+        on bank_lines.bank_line_id = payout_matches.bank_line_id
     left join remark_matches
         on bank_lines.bank_line_id = remark_matches.bank_line_id
     left join counterparty_matches

@@ -1,5 +1,6 @@
--- one row per (exception_type, key) that holds at as_of, exactly as defined in ../shared/spec/exceptions.md.
--- key = order_id, except ORPHAN_PAYMENT (txn_id) and UNAPPLIED_CASH (bank 交易流水号), whose order_id is null.
+-- one row per (exception_type, key) that holds at as_of, exactly as defined in the exceptions contract (docs/warehouse.md).
+-- key = order_id, except ORPHAN_PAYMENT (txn_id), UNAPPLIED_CASH (bank 交易流水号) and the settlement types of
+-- revision 2 (PAYOUT_* by payout_id, UNSETTLED_TRANSACTION and DOUBLE_SETTLED by txn_id), whose order_id is null.
 with orders as (
     select * from {{ ref('int_orders_assembled') }}
 ),
@@ -14,6 +15,14 @@ gateway as (
 
 bank_lines as (
     select * from {{ ref('int_bank_lines_matched') }}
+),
+
+payouts as (
+    select * from {{ ref('int_payouts_reconciled') }}
+),
+
+payout_lines as (
+    select * from {{ ref('stg_payments__payout_lines') }}
 ),
 
 facts as (
@@ -250,6 +259,74 @@ ar_overdue as (
         and facts.net_paid_amount < facts.invoiced_amount - {{ var('amount_tolerance') }}
 ),
 
+payout_amount_mismatch as (
+    select
+        {{ document_exception('PAYOUT_AMOUNT_MISMATCH', document_id='payouts.payout_id', currency='payouts.currency') }},
+        abs(payouts.difference) as amount_at_risk,
+        'payout of ' || cast(payouts.payout_date as {{ dbt.type_string() }}) || ' nets ' || cast(payouts.net_amount as {{ dbt.type_string() }}) || ', the bank received ' || cast(payouts.received_amount as {{ dbt.type_string() }}) as details
+    from payouts
+    where payouts.status = 'mismatch'
+),
+
+payout_not_received as (
+    select
+        {{ document_exception('PAYOUT_NOT_RECEIVED', document_id='payouts.payout_id', currency='payouts.currency') }},
+        payouts.net_amount as amount_at_risk,
+        'payout of ' || cast(payouts.payout_date as {{ dbt.type_string() }}) || ' (net ' || cast(payouts.net_amount as {{ dbt.type_string() }}) || ') not received within {{ var("sla_payout_receipt_days") }} days' as details
+    from payouts
+    where payouts.status = 'not_received'
+),
+
+-- the transactions every payout of the transaction's currency lists (a payout's currency: its latest row)
+listed_in_currency as (
+    select
+        payout_lines.txn_id,
+        payouts.currency,
+        count(distinct payout_lines.payout_id) as payout_count
+    from payout_lines
+    inner join payouts
+        on payout_lines.payout_id = payouts.payout_id
+    group by payout_lines.txn_id, payouts.currency
+),
+
+settlement_facts as (
+    -- winning, succeeded gateway transactions, with the payouts of their currency that list them;
+    -- only when the landing folder holds a payout row (a company without settlement reports gets none)
+    select
+        gateway.txn_id,
+        gateway.currency,
+        gateway.amount,
+        gateway.created_at,
+        coalesce(listed_in_currency.payout_count, 0) as payout_count,
+        as_of.as_of
+    from gateway
+    cross join as_of
+    left join listed_in_currency
+        on gateway.txn_id = listed_in_currency.txn_id
+        and gateway.currency = listed_in_currency.currency
+    where gateway.status = 'succeeded'
+        and exists (select 1 from payout_lines)
+),
+
+unsettled_transaction as (
+    select
+        {{ document_exception('UNSETTLED_TRANSACTION', document_id='settlement_facts.txn_id', currency='settlement_facts.currency') }},
+        settlement_facts.amount as amount_at_risk,
+        'succeeded ' || cast(settlement_facts.created_at as {{ dbt.type_string() }}) || ' UTC, in no payout after {{ var("sla_settlement_days") }} days' as details
+    from settlement_facts
+    where settlement_facts.payout_count = 0
+        and {{ sla_elapsed('settlement_facts.created_at', 'sla_settlement_days', as_of='settlement_facts.as_of', datepart='day') }}
+),
+
+double_settled as (
+    select
+        {{ document_exception('DOUBLE_SETTLED', document_id='settlement_facts.txn_id', currency='settlement_facts.currency') }},
+        settlement_facts.amount as amount_at_risk,
+        'listed by ' || cast(settlement_facts.payout_count as {{ dbt.type_string() }}) || ' payouts' as details
+    from settlement_facts
+    where settlement_facts.payout_count >= 2
+),
+
 unioned as (
     select * from duplicate_order
     union all select * from stuck_awaiting_approval
@@ -270,6 +347,10 @@ unioned as (
     union all select * from invoice_amount_mismatch
     union all select * from refund_without_credit_note
     union all select * from ar_overdue
+    union all select * from payout_amount_mismatch
+    union all select * from payout_not_received
+    union all select * from unsettled_transaction
+    union all select * from double_settled
 ),
 
 final as (

@@ -1,7 +1,10 @@
 -- one row per posting line of the double-entry journal, in the document currency (marts.md posting rules):
 -- issued invoice / credit-note lines, succeeded gateway captures, refunds and fees, bank credit lines
--- (matched -> 1200, unmatched -> 2300). Exactly one line per entry is flagged is_balancing_line: it absorbs
+-- (settling a payout -> 1100, paying an order -> 1200, unmatched -> 2300). Exactly one line per entry is flagged is_balancing_line: it absorbs
 -- the CNY rounding in ledger_entries.
+{%- set bank_entry_type -%}
+    case when match_rule = 'payout' then 'payout_receipt' when order_id is null then 'unapplied_cash' else 'bank_receipt' end
+{%- endset %}
 with invoices as (
     select * from {{ ref('stg_erp__invoices') }}
 ),
@@ -105,13 +108,15 @@ postings as (
     select 'FEE:' || txn_id, 2, 'payment_fee', created_at, '1100', 0, fee, currency, order_id, 'payments', txn_id, true
     from succeeded_gateway where fee > 0
     union all
-    -- bank credit: Dr 1110 / Cr 1200 (matched) or Cr 2300 (unapplied)
-    select 'BANK:' || bank_line_id, 1, case when order_id is null then 'unapplied_cash' else 'bank_receipt' end,
+    -- bank credit: Dr 1110 / Cr 1100 (settles a gateway payout), Cr 1200 (pays an order) or Cr 2300 (unapplied)
+    select 'BANK:' || bank_line_id, 1, {{ bank_entry_type }},
            value_date_start_at, '1110', credit_amount, 0, currency, order_id, 'bank', bank_line_id, false
     from credit_lines
     union all
-    select 'BANK:' || bank_line_id, 2, case when order_id is null then 'unapplied_cash' else 'bank_receipt' end,
-           value_date_start_at, case when order_id is null then '2300' else '1200' end, 0, credit_amount, currency, order_id, 'bank', bank_line_id, true
+    select 'BANK:' || bank_line_id, 2, {{ bank_entry_type }},
+           value_date_start_at,
+           case when match_rule = 'payout' then '1100' when order_id is null then '2300' else '1200' end,
+           0, credit_amount, currency, order_id, 'bank', bank_line_id, true
     from credit_lines
 ),
 

@@ -89,6 +89,9 @@ journal_cash as (
         on ledger.source_system = 'payments'
         and ledger.source_document_id = gateway.txn_id
     where ledger.account in ('1100', '1110')
+        -- a payout's bank receipt moves money from the gateway to the bank: the bank side is bank
+        -- cash of its day; the 1100 side clears what the gateway's own day already counted
+        and not (ledger.entry_type = 'payout_receipt' and ledger.account = '1100')
     group by 1, 2, 3
 ),
 

@@ -33,11 +33,12 @@ final as (
         case
             when detected.exception_type in (
                 'DUPLICATE_PAYMENT', 'CANCELLED_BUT_CAPTURED', 'ORPHAN_PAYMENT', 'UNAPPLIED_CASH',
-                'REFUND_WITHOUT_CREDIT_NOTE', 'MANUAL_IMPORT_BYPASS', 'CURRENCY_MISMATCH'
+                'REFUND_WITHOUT_CREDIT_NOTE', 'MANUAL_IMPORT_BYPASS', 'CURRENCY_MISMATCH',
+                'PAYOUT_AMOUNT_MISMATCH', 'PAYOUT_NOT_RECEIVED', 'DOUBLE_SETTLED'
             ) then 'high'
             when detected.exception_type in (
                 'PAYMENT_AMOUNT_MISMATCH', 'INVOICE_AMOUNT_MISMATCH', 'SHIPPED_NOT_INVOICED', 'AR_OVERDUE',
-                'DUPLICATE_ORDER', 'OMS_SHIPPED_WITHOUT_SHIPMENT', 'SHIPPED_QTY_MISMATCH'
+                'DUPLICATE_ORDER', 'OMS_SHIPPED_WITHOUT_SHIPMENT', 'SHIPPED_QTY_MISMATCH', 'UNSETTLED_TRANSACTION'
             ) then 'medium'
             else 'low'
         end as severity,
