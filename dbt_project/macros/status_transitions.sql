@@ -1,4 +1,4 @@
-{#- The legal OMS status transitions of ../shared/spec/sources.md (a repeat of the same status is legal). -#}
+{#- The legal OMS status transitions of the export contract (docs/contract/sources.md) (a repeat of the same status is legal). -#}
 {% macro legal_status_transitions() -%}
     {{ return([
         ('created', 'approved'), ('created', 'cancelled'),
