@@ -111,7 +111,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _is_export_date(name: str) -> bool:
+def is_export_date(name: str) -> bool:
     if not _DATE_FOLDER.match(name):
         return False
     try:
@@ -139,7 +139,7 @@ def list_source_files(landing_dir: Path, source: str, export_dates: list[str] | 
         return [(p, None) for p in files_in(folder)]
     wanted = set(export_dates) if export_dates is not None else None
     result: list[tuple[Path, date | None]] = []
-    for day in sorted(p.name for p in folder.iterdir() if p.is_dir() and _is_export_date(p.name)):
+    for day in sorted(p.name for p in folder.iterdir() if p.is_dir() and is_export_date(p.name)):
         if wanted is None or day in wanted:
             result += [(p, date.fromisoformat(day)) for p in files_in(folder / day)]
     return result

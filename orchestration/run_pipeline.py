@@ -12,25 +12,31 @@ import time
 import dagster as dg
 
 from ingest import settings
-from orchestration.partitions import export_date_partitions, export_dates_in_landing
+from orchestration.partitions import dates_ahead_of, export_dates_in_landing, register_export_dates
 from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
 
 
-
-def run_tags_for_landing(landing_dir, only_dates: tuple[str, str] | None = None) -> dict[str, str]:
-    dates = list(only_dates) if only_dates else export_dates_in_landing(landing_dir)
-    if not dates:
+def run_tags_for_landing(landing_dir, instance: dg.DagsterInstance,
+                         only_dates: tuple[str, str] | None = None) -> dict[str, str]:
+    """Register the landing folder's export dates as partitions and tag one run over them (or the
+    selected START..END of them). Any year works; dates ahead of the clock load with a warning."""
+    present = export_dates_in_landing(landing_dir)
+    if not present:
         raise SystemExit(
             f"no export-date folders under {landing_dir} (expected e.g. oms/orders/2026-11-01/); "
             "run `make sample` or set O2C_LANDING_DIR"
         )
-    valid = set(export_date_partitions.get_partition_keys())
-    outside = [d for d in dates if d not in valid]
-    if outside:
-        raise SystemExit(
-            f"export dates {outside[:5]} in {landing_dir} are outside the partition range "
-            f"starting {export_date_partitions.start:%Y-%m-%d} (orchestration/partitions.py)"
-        )
+    ahead = dates_ahead_of(present)
+    if ahead:
+        print(f">> o2c: warning: export dates ahead of today's date {ahead[:5]}"
+              f"{' …' if len(ahead) > 5 else ''} in {landing_dir}: loading them (a replay or a time-zone edge?)",
+              flush=True)
+    register_export_dates(instance, present)
+    dates = present
+    if only_dates:
+        dates = [d for d in present if only_dates[0] <= d <= only_dates[1]]
+        if not dates:
+            raise SystemExit(f"no export date between {only_dates[0]} and {only_dates[1]} in {landing_dir}")
     return {RANGE_START_TAG: dates[0], RANGE_END_TAG: dates[-1], "o2c/trigger": "make_run"}
 
 
@@ -50,9 +56,9 @@ def execute(
     from orchestration.definitions import defs  # imported late: loading dbt's manifest takes a moment
 
     landing = settings.landing_dir()
-    tags = run_tags_for_landing(landing, only_dates)
     if instance is None:
         instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    tags = run_tags_for_landing(landing, instance, only_dates)
     print(f">> o2c: landing {landing}\n>> o2c: warehouse {settings.warehouse_path()}\n"
           f">> o2c: export dates {tags[RANGE_START_TAG]} .. {tags[RANGE_END_TAG]}", flush=True)
     job = defs.resolve_job_def("o2c_job")

@@ -7,6 +7,7 @@ import dagster as dg
 
 from ingest import settings
 from orchestration.jobs import o2c_job
+from orchestration.partitions import is_export_date, register_export_dates
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -49,10 +50,12 @@ def landing_folder_sensor(context: dg.SensorEvaluationContext):
     changed = sorted(date for date, fingerprint in current.items() if seen.get(date) != fingerprint)
     if not changed:
         return dg.SkipReason(f"no new files in {settings.landing_dir()}")
-    dates = [date for date in changed if date != "reference"]
+    dates = [date for date in changed if is_export_date(date)]
     context.update_cursor(json.dumps(current, sort_keys=True))
     if not dates:  # FX rates are loaded by every run; a new rates file alone waits for the next one
         return dg.SkipReason("only reference files changed; they load with the next run")
+    # every export date present becomes a partition (in date order), so a range covers only real dates
+    register_export_dates(context.instance, sorted(d for d in current if is_export_date(d)))
     run_key = hashlib.sha256(";".join(f"{d}:{current[d]}" for d in dates).encode()).hexdigest()[:16]
     if len(dates) == 1:
         return [dg.RunRequest(run_key=run_key, partition_key=dates[0])]

@@ -256,7 +256,7 @@ def test_all_sources_at_once_equal_one_source_after_another(tmp_path):
             results[-1]["files"] = con.execute(
                 "SELECT * EXCLUDE (loaded_at) FROM ingest.files ORDER BY file_path").fetchall()
     assert results[0] == results[1]
-    assert len(results[0]["files"]) == 9
+    assert len(results[0]["files"]) == 10  # the 9 example files (revision 2: a payout report) and the extra orders file
 
 
 def test_a_source_that_fails_to_load_stops_the_run_before_the_next_source(con, tmp_path, monkeypatch):

@@ -36,8 +36,11 @@ def landing(tmp_path, monkeypatch):
 
 
 def _materialize(asset, warehouse: Path, **kwargs) -> dg.ExecuteInProcessResult:
+    instance = dg.DagsterInstance.ephemeral()
+    if "partition_key" in kwargs:  # export-date partitions follow the data: register the date first
+        instance.add_dynamic_partitions("export_date", [kwargs["partition_key"]])
     return dg.materialize([asset], resources={"warehouse": DuckDBResource(database=str(warehouse))},
-                          raise_on_error=False, **kwargs)
+                          instance=instance, raise_on_error=False, **kwargs)
 
 
 def test_ingest_asset_reports_what_it_loaded(landing, tmp_path):

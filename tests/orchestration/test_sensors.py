@@ -15,15 +15,25 @@ def _drop(landing, relative: str, text: str = "x\n") -> None:
     path.write_text(text)
 
 
+_INSTANCE: dict[str, dg.DagsterInstance] = {}
+
+
 def _tick(cursor: str | None):
-    context = dg.build_sensor_context(cursor=cursor)
+    context = dg.build_sensor_context(cursor=cursor, instance=_INSTANCE["current"])
     result = landing_folder_sensor(context)
     requests = [] if isinstance(result, dg.SkipReason) else list(result)
     return requests, context.cursor
 
 
 @pytest.fixture
-def landing(tmp_path, monkeypatch):
+def instance():
+    with dg.instance_for_test() as test_instance:
+        _INSTANCE["current"] = test_instance
+        yield test_instance
+
+
+@pytest.fixture
+def landing(tmp_path, monkeypatch, instance):
     monkeypatch.setenv("O2C_LANDING_DIR", str(tmp_path))
     return tmp_path
 
@@ -78,3 +88,25 @@ def test_reference_files_alone_do_not_start_a_run(landing):
     _drop(landing, "reference/fx_rates/fx_2026-11.csv")
     requests, _ = _tick(None)
     assert requests == []
+
+
+def test_export_dates_become_partitions_in_date_order_whatever_the_year(landing, instance):
+    """Issue 11: partitions follow the data — years before 2025, gaps, a date ahead of the clock,
+    and an older date arriving after newer ones all become partitions, kept in date order."""
+    for day in ("2026-11-02", "2099-01-01"):
+        _drop(landing, f"oms/orders/{day}/orders_0001.jsonl")
+    _, cursor = _tick(None)
+    assert instance.get_dynamic_partitions("export_date") == ["2026-11-02", "2099-01-01"]
+    for day in ("2016-10-31", "2018-09-27"):
+        _drop(landing, f"erp/invoices/{day}/invoices_0001.xml")
+    requests, _ = _tick(cursor)
+    assert instance.get_dynamic_partitions("export_date") == ["2016-10-31", "2018-09-27", "2026-11-02", "2099-01-01"]
+    assert _dates_of(requests[0]) == ["2016-10-31", "2018-09-27"]
+
+
+def test_a_folder_that_is_not_a_calendar_date_is_no_partition(landing, instance):
+    _drop(landing, "oms/orders/2026-02-30/orders_0001.jsonl")
+    _drop(landing, "oms/orders/2026-03-01/orders_0001.jsonl")
+    requests, _ = _tick(None)
+    assert instance.get_dynamic_partitions("export_date") == ["2026-03-01"]
+    assert [r.partition_key for r in requests] == ["2026-03-01"]
