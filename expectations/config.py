@@ -6,6 +6,7 @@
 | `O2C_HIGH_SEVERITY_TYPES` | see `DEFAULT_HIGH_SEVERITY_TYPES` | comma-separated exception types counted by the stop-the-line rule |
 | `O2C_FRESHNESS_DAYS` | `3` | every source must have data no older than this many days before as_of |
 | `O2C_UNAPPLIED_CASH_DAYS` | `7` | unapplied bank receipts older than this many days are reported |
+| `O2C_MIN_MATCH_RATE` | `0.80` | a day whose bank auto-match rate is below this is reported (warn) |
 | `O2C_EXPECTATION_SEVERITY` | (none) | overrides, e.g. `DUPLICATE_PAYMENT=error,no_stale_unapplied_cash=error` (consistency only, by exception type or expectation id; integrity is always error) |
 | `O2C_AS_OF` | from the data | the as_of instant (read through `ingest.settings`) |
 """
@@ -56,6 +57,7 @@ class ExpectationSettings:
     high_severity_types: tuple[str, ...] = DEFAULT_HIGH_SEVERITY_TYPES
     freshness_days: int = 3
     unapplied_cash_days: int = 7
+    min_match_rate: float = 0.80
     severity_overrides: dict[str, str] = field(default_factory=dict)
     as_of: datetime | None = None  # naive UTC; None: derived from the warehouse
 
@@ -71,6 +73,7 @@ class ExpectationSettings:
             high_severity_types=types,
             freshness_days=int(_float("O2C_FRESHNESS_DAYS", 3)),
             unapplied_cash_days=int(_float("O2C_UNAPPLIED_CASH_DAYS", 7)),
+            min_match_rate=_float("O2C_MIN_MATCH_RATE", 0.80),
             severity_overrides=_overrides(os.environ.get("O2C_EXPECTATION_SEVERITY", "")),
             as_of=as_of.replace(tzinfo=None) if as_of else None,
         )

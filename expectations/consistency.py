@@ -121,4 +121,25 @@ CONSISTENCY = SuiteSpec(
     expectations=tuple(_rule(t, *spec) for t, spec in RULES.items()) + (STALE_UNAPPLIED_CASH, STOP_THE_LINE),
 )
 
-CONSISTENCY_SUITES: tuple[SuiteSpec, ...] = (CONSISTENCY,)
+# Bank auto-matching keeps up: finance teams aim at >= 80 % of a day's receipts matched without a
+# person (issue 12). A slow day is a signal for treasury, not a reason to withhold the marts: warn.
+CASH_MATCHING_SUITE = "consistency.cash_matching_daily"
+BANK_AUTO_MATCH_RATE = ExpectationSpec(
+    id="bank_auto_match_rate_at_target", suite=CASH_MATCHING_SUITE, kind="consistency",
+    table="marts.cash_matching_daily", severity="warn",
+    description="Every day, at least ${min_match_rate} of the bank credit lines are matched automatically "
+                "(to a payout or an order).",
+    query="""
+select cast(value_date as varchar) as key, lines_received, lines_unmatched, cast(auto_match_rate as varchar) as auto_match_rate
+from {batch}
+where system = 'bank' and auto_match_rate < ${min_match_rate}
+order by key
+""".strip(),
+)
+
+CASH_MATCHING = SuiteSpec(
+    name=CASH_MATCHING_SUITE, kind="consistency", table="marts.cash_matching_daily",
+    expectations=(BANK_AUTO_MATCH_RATE,),
+)
+
+CONSISTENCY_SUITES: tuple[SuiteSpec, ...] = (CONSISTENCY, CASH_MATCHING)

@@ -23,6 +23,7 @@ def _params(settings: ExpectationSettings, as_of: datetime) -> dict[str, str]:
         "as_of_text": f"{as_of:%Y-%m-%d %H:%M:%S} UTC",
         "freshness_days": str(int(settings.freshness_days)),
         "unapplied_cash_days": str(int(settings.unapplied_cash_days)),
+        "min_match_rate": repr(float(settings.min_match_rate)),
         "stop_line_rate": repr(float(settings.stop_line_rate)),
         "stop_line_pct": f"{100 * settings.stop_line_rate:g}%",
         "high_severity_types": ", ".join(types),

@@ -33,6 +33,7 @@ DIMENSION_ALIASES = {
     "currency": "ledger_line__currency",
     "exception_type": "exception__exception_type",
     "severity": "exception__severity",
+    "system": "cash_matching_day__system",
     **{grain: f"metric_time__{grain}" for grain in ("day", "week", "month", "quarter", "year")},
 }
 

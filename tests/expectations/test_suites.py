@@ -209,6 +209,19 @@ def test_every_exception_type_has_its_expectation():
     assert len(RULES) == 23  # 19, and the 4 settlement types of revision 2
 
 
+def test_a_day_under_the_bank_auto_match_target_warns(warehouse, default_settings):
+    """Only bank days count (the payments row at 0.50 does not); the rate is a setting; it never blocks."""
+    results = {r.expectation_id: r for r in run_suites(warehouse, ["consistency"], settings=default_settings)}
+    assert results["bank_auto_match_rate_at_target"].success
+    execute(warehouse, "insert into marts.cash_matching_daily values (DATE '2026-11-03', 'bank', 5, 2, 0.6000)")
+    low = {r.expectation_id: r for r in run_suites(warehouse, ["consistency"], settings=default_settings)}
+    result = low["bank_auto_match_rate_at_target"]
+    assert (result.success, result.sample_keys, result.blocks_publishing) == (False, ["2026-11-03"], False)
+    relaxed = {r.expectation_id: r for r in run_suites(warehouse, ["consistency"],
+                                                        settings=replace(default_settings, min_match_rate=0.6))}
+    assert relaxed["bank_auto_match_rate_at_target"].success
+
+
 def test_stale_unapplied_cash(warehouse, default_settings):
     execute(warehouse, """
         insert into marts.reconciliation_exceptions values

@@ -195,6 +195,10 @@ create table marts.reconciliation_exceptions (exception_id VARCHAR, exception_ty
 create table marts.ar_aging (customer_id VARCHAR, currency VARCHAR, bucket VARCHAR, amount DECIMAL(18,2),
   amount_cny DECIMAL(18,2), order_count INTEGER);
 create table marts.daily_cash_reconciliation (cash_date DATE, system VARCHAR, method VARCHAR, amount DECIMAL(18,2));
+create table marts.cash_matching_daily (value_date DATE, system VARCHAR, lines_received INTEGER,
+  lines_unmatched INTEGER, auto_match_rate DECIMAL(9,4));
+insert into marts.cash_matching_daily values (DATE '2026-11-02', 'bank', 1, 0, 1.0000),
+  (DATE '2026-11-01', 'payments', 2, 1, 0.5000);
 """
 
 
