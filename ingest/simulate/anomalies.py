@@ -36,6 +36,10 @@ EXCEPTION_TYPES = (
     SHIPPED_NOT_INVOICED, INVOICE_AMOUNT_MISMATCH, REFUND_WITHOUT_CREDIT_NOTE, AR_OVERDUE,
 )
 
+# Revision 2 (settlement.md): injected per payout or transaction by settlement.py, not per order.
+SETTLEMENT_TYPES = ("PAYOUT_AMOUNT_MISMATCH", "PAYOUT_NOT_RECEIVED", "UNSETTLED_TRANSACTION", "DOUBLE_SETTLED")
+ALL_EXCEPTION_TYPES = EXCEPTION_TYPES + SETTLEMENT_TYPES
+
 # AR_OVERDUE needs an invoice older than 30 days: it is injected into the pre-span backlog.
 SPAN_TYPES = tuple(t for t in EXCEPTION_TYPES if t != AR_OVERDUE)
 

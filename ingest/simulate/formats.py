@@ -31,17 +31,19 @@ class SourceFormat:
 GATEWAY_COLUMNS = ("txn_id", "order_id", "method", "txn_type", "status", "amount", "currency", "fee", "created_at")
 BANK_COLUMNS = ("交易日期", "交易流水号", "对方户名", "收入金额", "支出金额", "币种", "摘要")
 SHIPMENT_COLUMNS = ("shipment_id", "order_id", "warehouse_id", "carrier", "tracking_no", "created_at", "items")
+PAYOUT_COLUMNS = ("payout_id", "payout_date", "currency", "txn_id")
 FX_COLUMNS = ("date", "currency", "rate_to_cny")
 
 ORDERS = SourceFormat("oms/orders", "orders", "jsonl")
 EVENTS = SourceFormat("oms/order_events", "events", "jsonl")
 GATEWAY = SourceFormat("payments/gateway", "txns", "csv", columns=GATEWAY_COLUMNS)
 BANK = SourceFormat("payments/bank", "statement", "csv", encoding="gbk", columns=BANK_COLUMNS)
+PAYOUTS = SourceFormat("payments/payouts", "payouts", "csv", columns=PAYOUT_COLUMNS)  # revision 2
 SHIPMENTS = SourceFormat("wms/shipments", "shipments", "csv", columns=SHIPMENT_COLUMNS)
 TRACKING = SourceFormat("wms/tracking", "tracking", "jsonl")
 INVOICES = SourceFormat("erp/invoices", "invoices", "xml")
 
-DATED_SOURCES = (ORDERS, EVENTS, GATEWAY, BANK, SHIPMENTS, TRACKING, INVOICES)
+DATED_SOURCES = (ORDERS, EVENTS, GATEWAY, BANK, PAYOUTS, SHIPMENTS, TRACKING, INVOICES)
 FX_SOURCE_KEY = "reference/fx_rates"
 
 

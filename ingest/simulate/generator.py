@@ -80,6 +80,8 @@ class Generator:
         # generator *meant*; the oracle must find each of them (tests check it).
         self.injections: list[tuple[str, str]] = []
         self.last_txn: tuple[str, bool] = ("", False)
+        # succeeded gateway transactions, for the gateway's daily payouts (settlement.py)
+        self.succeeded_txns: list[dict] = []
         self.last_b2b_order: dict[str, str] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -248,6 +250,9 @@ class Generator:
         record = {"txn_id": txn_id, "order_id": order_ref, "method": method, "txn_type": txn_type, "status": status,
                   "amount": money(amount), "currency": currency, "fee": fee, "created_at": gateway_time(created_at)}
         self.last_txn = (txn_id, self.out(GATEWAY, at, record, updates=updates))
+        if status == "succeeded":
+            self.succeeded_txns.append({**record, "created": created_at, "amount_cents": amount,
+                                        "fee_cents": int(fee.replace(".", "")) if fee else 0})
         return record
 
     def gateway(self, order: Order, txn_type: str, amount: int, at: int, *, currency: str | None = None,

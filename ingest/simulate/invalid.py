@@ -10,7 +10,8 @@ import copy
 
 from typing import Callable
 
-from .formats import BANK, EVENTS, GATEWAY, INVOICES, ORDERS, SHIPMENTS, TRACKING, SourceFormat, csv_line, invoice_xml, json_line
+from .formats import (BANK, EVENTS, GATEWAY, INVOICES, ORDERS, PAYOUTS, SHIPMENTS, TRACKING, SourceFormat, csv_line,
+                      invoice_xml, json_line)
 
 Mutator = Callable[[dict], tuple[str, str]]
 
@@ -161,12 +162,13 @@ MUTATORS: dict[str, list[Mutator]] = {
     SHIPMENTS.key: SHIPMENT_MUTATORS,
     TRACKING.key: TRACKING_MUTATORS,
     INVOICES.key: INVOICE_MUTATORS,
+    PAYOUTS.key: [],  # settlement reports are machine-written: no invalid siblings (loader tests cover them)
 }
 
 # Share of records that get an invalid sibling, per source (the bank file is small: more there).
 INVALID_RATE: dict[str, float] = {
     ORDERS.key: 0.006, EVENTS.key: 0.005, GATEWAY.key: 0.008, BANK.key: 0.05,
-    SHIPMENTS.key: 0.008, TRACKING.key: 0.005, INVOICES.key: 0.012,
+    SHIPMENTS.key: 0.008, TRACKING.key: 0.005, INVOICES.key: 0.012, PAYOUTS.key: 0.0,
 }
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from ingest.simulate import SimConfig, simulate
-from ingest.simulate.anomalies import EXCEPTION_TYPES
+from ingest.simulate.anomalies import ALL_EXCEPTION_TYPES, EXCEPTION_TYPES, SETTLEMENT_TYPES
 from ingest.simulate.oracle import (BankLine, GatewayTxn, Invoice, LandingData, OrderEvent, OrderSnapshot, PayoutRow,
                                     Shipment, TrackingEvent, Windows, compute_as_of, evaluate, match_bank_lines, winning_orders)
 from ingest.simulate.reader import parse_tracking, read_landing
@@ -221,16 +221,20 @@ def test_every_exception_type_appears_at_least_three_times(sample):
     rows = ground_truth(sample, "exceptions.csv")
     assert rows[0] == ["exception_type", "key"]
     counts = Counter(t for t, _ in rows[1:])
-    assert set(counts) == set(EXCEPTION_TYPES)
+    assert set(counts) == set(ALL_EXCEPTION_TYPES)
     assert min(counts.values()) >= 3, counts
     summary = json.loads((sample / "_ground_truth/summary.json").read_text(encoding="utf-8"))
     assert all(summary["injected"][t] >= 3 for t in EXCEPTION_TYPES)
+    injected = Counter(t for t, _ in ground_truth(sample, "injected.csv")[1:])
+    assert all(injected[t] >= 3 for t in SETTLEMENT_TYPES), injected
     assert summary["as_of"].startswith("2026-11-14")
     keys = {t: {k for tt, k in rows[1:] if tt == t} for t in counts}
     assert all(k.startswith("PAY") for k in keys["ORPHAN_PAYMENT"])
     assert all(k.startswith("BK") for k in keys["UNAPPLIED_CASH"])
-    assert all(re.fullmatch(r"SO\d{14}", k) for t in counts if t not in ("ORPHAN_PAYMENT", "UNAPPLIED_CASH")
-               for k in keys[t])
+    assert all(k.startswith("PO") for t in ("PAYOUT_AMOUNT_MISMATCH", "PAYOUT_NOT_RECEIVED") for k in keys[t])
+    assert all(k.startswith("PAY") for t in ("UNSETTLED_TRANSACTION", "DOUBLE_SETTLED") for k in keys[t])
+    document_keyed = ("ORPHAN_PAYMENT", "UNAPPLIED_CASH", *SETTLEMENT_TYPES)
+    assert all(re.fullmatch(r"SO\d{14}", k) for t in counts if t not in document_keyed for k in keys[t])
 
 
 def test_every_reject_kind_appears_and_is_a_small_share(sample):
