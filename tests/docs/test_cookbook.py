@@ -29,7 +29,8 @@ def cookbook_queries() -> list[tuple[str, str]]:
 def test_the_cookbook_has_the_queries_finance_asked_for():
     titles = " | ".join(t for t, _ in cookbook_queries()).lower()
     for topic in ("open receivables", "shipped but not invoiced", "unapplied cash", "cash tie-out",
-                  "history of one order", "revenue by channel"):
+                  "history of one order", "revenue by channel", "gateway payouts", "gateway money outstanding",
+                  "auto-matching"):
         assert topic in titles
 
 
