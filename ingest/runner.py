@@ -121,6 +121,24 @@ def is_export_date(name: str) -> bool:
     return True
 
 
+def unread_files(landing_dir: Path | str) -> list[str]:
+    """Files under the landing folder that no loader reads, relative paths sorted: a misspelled
+    source folder (`payment/gateway/...`), a folder that is not a calendar date, a file outside
+    its date folder or in a sub-folder of it, a hidden file. Top-level entries starting with `_`
+    or `.` (the simulator's `_ground_truth/`, tool folders) are not deliveries and are skipped."""
+    root = Path(landing_dir)
+    if not root.is_dir():
+        return []
+    read = {path.resolve() for source in SOURCES for path, _ in list_source_files(root, source)}
+    found = []
+    for top in sorted(root.iterdir()):
+        if top.name.startswith(("_", ".")):
+            continue
+        candidates = [top] if top.is_file() else (p for p in top.rglob("*") if p.is_file())
+        found += [p.relative_to(root).as_posix() for p in candidates if p.resolve() not in read]
+    return sorted(found)
+
+
 def list_source_files(landing_dir: Path, source: str, export_dates: list[str] | None = None) -> list[tuple[Path, date | None]]:
     """Files of a source in "later" order: export date folder, then file name (byte order).
 

@@ -481,8 +481,14 @@ def _section_publication(db: _Db, pub: dict[str, Any]) -> str:
     checks = pub.get("check_summary") or {}
     history = db.rows("SELECT publication_id, run_id, as_of, published_at FROM meta.publications "
                       "ORDER BY publication_id DESC LIMIT 10") if db.has("meta", "publications") else []
+    unread = checks.get("unread_files") or []
+    unread_html = (f'<p class="note">These files are in the landing folder but no loader reads them (a misspelled '
+                   f'folder, a folder that is not a date, a hidden file): move or rename them.</p>'
+                   f'{_table(["file"], [[path] for path in unread])}' if unread
+                   else '<p class="note">none: every file in the landing folder was read.</p>')
     return f"""
 <section id="publication"><h2>About this publish</h2>
+<h3 id="unread-files">Files no loader reads ({len(unread)})</h3>{unread_html}
 <h3>Row counts</h3>{_table(["table", "rows"], rows) if rows else '<p class="note">not recorded</p>'}
 <h3>Check summary</h3><pre>{_e(json.dumps(checks, indent=2, sort_keys=True, default=str))}</pre>
 <h3>Recent publishes</h3>{_table(["publication_id", "run_id", "as_of (UTC)", "published_at (UTC)"], [list(h) for h in history]) if history else ''}

@@ -37,6 +37,12 @@ def print_run_summary(result: dg.ExecuteInProcessResult, elapsed_seconds: float)
     step_failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     for failure in step_failures:
         print(f"  step failed: {failure.step_key}: {failure.event_specific_data.error.message.strip()[:500]}")
+    from ingest.runner import unread_files
+
+    unread = unread_files(settings.landing_dir())
+    if unread:
+        print(f"  WARNING: {len(unread)} file(s) in the landing folder that no loader reads "
+              f"(misspelled folder? not a date?): {', '.join(unread[:5])}{' …' if len(unread) > 5 else ''}")
     print(f"  warehouse: {settings.warehouse_path()}")
     print(f"  published: {settings.publish_dir()}")
     print(f"  {'SUCCESS' if result.success else 'FAILED'} in {elapsed_seconds:.1f}s "

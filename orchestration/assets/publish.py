@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from ingest import settings
+from ingest import runner, settings
 from orchestration.assets.dbt import o2c_dbt_models
 from orchestration.publish import publish
 from orchestration.report import write_report
@@ -41,8 +41,12 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: DuckDBReso
             "select exception_type, count(*) from marts.reconciliation_exceptions group by 1 order by 1"
         ).fetchall())
     # publish() opens the working file itself (same configuration) and closes it before the swap.
+    # files the landing folder holds but no loader reads: never silently ignored (issue 15)
+    unread = runner.unread_files(settings.landing_dir())
+    if unread:
+        context.log.warning(f"{len(unread)} file(s) in the landing folder no loader reads, e.g. {unread[:3]}")
     result = publish(settings.warehouse_path(), settings.publish_dir(), run_id=context.run_id,
-                     as_of=as_of, check_summary=_check_summary(context))
+                     as_of=as_of, check_summary={**_check_summary(context), "unread_files": unread})
     report = write_report(result.path, settings.publish_dir())
     context.log.info(f"published {result.path} (as_of {as_of}); report {report}")
     return dg.MaterializeResult(metadata={
@@ -50,4 +54,5 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: DuckDBReso
         "report": str(report),
         "exceptions_total": sum(exceptions_by_type.values()),
         "exceptions_by_type": dg.MetadataValue.json(exceptions_by_type),
+        "unread_files": dg.MetadataValue.md("\n".join(f"- `{path}`" for path in unread) or "none"),
     })

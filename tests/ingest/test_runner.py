@@ -401,3 +401,15 @@ def test_record_hash_stored_as_hex_text_by_an_earlier_version_is_migrated(con, l
     assert (summary.records_loaded, summary.repeats_skipped) == (1, 1)
     assert con.execute("SELECT count(DISTINCT _record_hash) FROM raw.oms_orders WHERE order_id = 'SO1'").fetchone() == (1,)
     assert con.execute("SELECT _record_hash = md5_number(?) FROM raw.oms_orders WHERE order_id = 'SO2'", [order("SO2")]).fetchone() == (True,)
+
+
+def test_files_no_loader_reads_are_listed(landing):
+    """Issue 15: a misspelled folder, a folder that is not a date, a file outside or below its date
+    folder, a hidden file are reported; files the loaders read and `_`-prefixed tool folders are not."""
+    read = ["oms/orders/2026-11-01/orders.jsonl", "reference/fx_rates/fx.csv"]
+    unread = ["payment/gateway/2026-11-01/txns.csv", "oms/orders/2026-13-01/orders.jsonl",
+              "oms/orders/orders.jsonl", "oms/orders/2026-11-01/old/orders.jsonl", "oms/orders/2026-11-01/.orders.jsonl",
+              "README.txt"]
+    for path in read + unread + ["_ground_truth/exceptions.csv"]:
+        write(landing, path, "x\n")
+    assert runner.unread_files(landing) == sorted(unread)

@@ -73,3 +73,16 @@ def test_report_tolerates_missing_and_unknown_columns(tmp_path):
     assert "marts.ar_aging</code> is not in this publish" in page
     assert '<td class="n off">1.00</td>' in page and "remark" in page
     assert "blocker" in page
+
+
+@pytest.mark.parametrize("unread, expected", [
+    (["payment/gateway/2026-11-01/txns.csv"], "Files no loader reads (1)"),
+    ([], "none: every file in the landing folder was read."),
+], ids=["a-misspelled-folder", "nothing-unread"])
+def test_report_lists_files_no_loader_reads(tmp_path, unread, expected):
+    wh = make_warehouse(tmp_path / "warehouse.duckdb")
+    out = tmp_path / "published"
+    publish(wh, out, run_id="r3", as_of="2026-11-15", check_summary={"unread_files": unread})
+    page = write_report(out / PUBLISHED_FILE, out).read_text(encoding="utf-8")
+    assert expected in page
+    assert all(path in page for path in unread)
