@@ -1,6 +1,8 @@
 """Everything Dagster loads for o2c, merged. Each concern lives in its own module."""
 import dagster as dg
 
+from orchestration.alerts import run_failure_alerts
+
 from orchestration.assets.dbt import o2c_dbt_models
 from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.publish import published_warehouse
@@ -15,7 +17,7 @@ defs = dg.Definitions(
     asset_checks=expectation_checks,
     jobs=[o2c_job],
     schedules=[daily_safety_net],
-    sensors=[landing_folder_sensor],
+    sensors=[landing_folder_sensor, run_failure_alerts],
     resources=build_resources(),
     # One process, steps in order: DuckDB allows one writer per file, and dbt needs it free.
     executor=dg.in_process_executor,

@@ -78,11 +78,18 @@ def main(argv: list[str] | None = None) -> int:
         start, _, end = args.dates.partition(":")
         only_dates = (start, end or start)
     started = time.monotonic()
-    result = execute(only_dates=only_dates, reload=args.reload)
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    result = execute(instance=instance, only_dates=only_dates, reload=args.reload)
     elapsed = time.monotonic() - started
     from orchestration.summary import print_run_summary
 
     print_run_summary(result, elapsed)
+    if not result.success:  # in-process runs see no sensor: alert here (orchestration/alerts.py)
+        from orchestration import alerts
+
+        alert = alerts.run_failure_alert(instance, result.run_id)
+        if alert:
+            alerts.send(alert)
     return 0 if result.success else 1
 
 

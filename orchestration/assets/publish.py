@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingest import runner, settings
+from orchestration import alerts
 from orchestration.assets.dbt import o2c_dbt_models
 from orchestration.publish import publish
 from orchestration.report import write_report
@@ -45,9 +46,13 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: DuckDBReso
     unread = runner.unread_files(settings.landing_dir())
     if unread:
         context.log.warning(f"{len(unread)} file(s) in the landing folder no loader reads, e.g. {unread[:3]}")
+    previously_published = alerts.high_severity_exceptions(settings.publish_dir() / "o2c.duckdb")
     result = publish(settings.warehouse_path(), settings.publish_dir(), run_id=context.run_id,
                      as_of=as_of, check_summary={**_check_summary(context), "unread_files": unread})
     report = write_report(result.path, settings.publish_dir())
+    new_alert = alerts.new_high_severity_alert(previously_published, alerts.high_severity_exceptions(result.path), as_of)
+    if new_alert:
+        alerts.send(new_alert)
     context.log.info(f"published {result.path} (as_of {as_of}); report {report}")
     return dg.MaterializeResult(metadata={
         **result.as_metadata(),

@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from tests.conftest import run_pipeline
+from tests.orchestration.webhook import Webhook
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MARTS = ("order_ledger", "ledger_entries", "order_events", "order_state_timeline",
@@ -129,15 +130,20 @@ def test_a_failed_blocking_check_keeps_the_published_version_and_a_day_reload_re
     with duckdb.connect(str(tmp / "warehouse.duckdb")) as con:
         day = con.execute("select _export_date from raw.oms_order_events order by rowid limit 1").fetchone()[0]
         con.execute("delete from raw.oms_order_events where rowid = (select min(rowid) from raw.oms_order_events)")
-    blocked = run_pipeline(env)
-    assert blocked.returncode != 0
-    assert "FAILED [ERROR] raw/oms_order_events :: integrity__ingest" in blocked.stdout, blocked.stdout[-3000:]
-    assert _digest(published_file) == before_file
-    # Re-ingesting that one export date (a one-day partition run) puts the record back; the
-    # marts come out exactly as they were.
-    repaired = run_pipeline(env, "--dates", f"{day:%Y-%m-%d}", "--reload")
-    assert repaired.returncode == 0, repaired.stdout[-3000:]
-    assert _marts(_snapshot(tmp / "warehouse.duckdb")) == _marts(before)
+    with Webhook() as hook:  # the owners are told, once (orchestration/alerts.py)
+        alerting = {**env, "O2C_ALERT_URLS": hook.url}
+        blocked = run_pipeline(alerting)
+        assert blocked.returncode != 0
+        assert "FAILED [ERROR] raw/oms_order_events :: integrity__ingest" in blocked.stdout, blocked.stdout[-3000:]
+        assert _digest(published_file) == before_file
+        assert [m["title"] for m in hook.received] == ["o2c: publishing stopped (12 blocking checks failed)"]
+        assert "raw/oms_order_events :: integrity__ingest: 1 offending rows" in hook.received[0]["message"]
+        # Re-ingesting that one export date (a one-day partition run) puts the record back; the
+        # marts come out exactly as they were, so no exception is new: nothing more is sent.
+        repaired = run_pipeline(alerting, "--dates", f"{day:%Y-%m-%d}", "--reload")
+        assert repaired.returncode == 0, repaired.stdout[-3000:]
+        assert _marts(_snapshot(tmp / "warehouse.duckdb")) == _marts(before)
+        assert len(hook.received) == 1
 
 
 def test_a_killed_run_leaves_everything_usable_and_the_next_run_recovers(pipeline):
