@@ -8,6 +8,12 @@ Each step runs in its own subprocess so its peak RSS is its own (os.wait4). Step
   dbt_build   `dbt build` (models + tests)
   plain_sql   the same compiled model SQL run as CREATE TABLE statements in one DuckDB connection
   validate    every expectation suite
+  orchestrated_ingest  the same ingest as Dagster runs it in `make run` (bench/orchestrated.py),
+              on its own warehouse file, next to `ingest` (target: within 1.2x)
+  orchestrated         `make run` end to end (ingest, dbt, checks, publish, report), next to the
+              sum of its bare steps ingest + dbt_build + validate (target: within 1.3x)
+  spread_history       orchestrated_ingest on the same files re-laid over years (export dates 30
+              days apart): a few dates over a long span must cost what the short span costs
 Results go to bench/results/bench-<scale>.json and are appended to bench/results/README.md.
 """
 from __future__ import annotations
@@ -48,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=30, help="export days of the simulated span")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=REPO_ROOT / "data" / "bench")
-    parser.add_argument("--steps", default="simulate,bare_read,ingest,dbt_build,plain_sql,validate")
+    parser.add_argument("--steps", default="simulate,bare_read,ingest,dbt_build,plain_sql,validate,"
+                                           "orchestrated_ingest,orchestrated,spread_history")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run bare_read and ingest this many times, alternately, and report the "
                              "median ratio (shared machines are noisy)")
@@ -102,7 +109,44 @@ def main(argv: list[str] | None = None) -> int:
         results["validate"] = run_step("validate", [
             PY, "-m", "expectations.validate", "--warehouse", str(warehouse), "--no-docs"], env)
 
+    if {"orchestrated_ingest", "orchestrated", "spread_history"} & set(steps):
+        import shutil
+
+        orchestrated_wh = workdir / "orchestrated.duckdb"
+        orchestrated_env = {**env, "O2C_WAREHOUSE": str(orchestrated_wh),
+                            "O2C_PUBLISH_DIR": str(workdir / "published"),
+                            "DAGSTER_HOME": str(workdir / "dagster_home")}
+        if "orchestrated_ingest" in steps:
+            orchestrated_wh.unlink(missing_ok=True)
+            results["orchestrated_ingest"] = run_step("orchestrated_ingest", [PY, "-m", "bench.orchestrated", "ingest"],
+                                                      orchestrated_env)
+        if "orchestrated" in steps:
+            orchestrated_wh.unlink(missing_ok=True)
+            shutil.rmtree(workdir / "dagster_home", ignore_errors=True)
+            (workdir / "dagster_home").mkdir(parents=True)
+            results["orchestrated"] = run_step("orchestrated (make run)", [PY, "-m", "orchestration.run_pipeline"],
+                                               orchestrated_env)
+        if "spread_history" in steps:
+            spread_landing = workdir / "landing-spread"
+            if not (spread_landing / "oms").is_dir():
+                run_step("spread (hard links)", [PY, "-m", "bench.orchestrated", "spread", str(landing),
+                                                 str(spread_landing)], env)
+            spread_wh = workdir / "spread.duckdb"
+            spread_wh.unlink(missing_ok=True)
+            results["spread_history"] = run_step("spread_history", [PY, "-m", "bench.orchestrated", "ingest"],
+                                                 {**orchestrated_env, "O2C_LANDING_DIR": str(spread_landing),
+                                                  "O2C_WAREHOUSE": str(spread_wh)})
+
     ratios = {}
+    if "orchestrated_ingest" in results and "ingest" in results:
+        ratios["orchestrated_ingest_vs_cli_ingest"] = round(
+            results["orchestrated_ingest"]["seconds"] / results["ingest"]["seconds"], 2)
+    if "orchestrated" in results and all(k in results for k in ("ingest", "dbt_build", "validate")):
+        bare = sum(results[k]["seconds"] for k in ("ingest", "dbt_build", "validate"))
+        ratios["orchestrated_vs_bare_steps"] = round(results["orchestrated"]["seconds"] / bare, 2)
+    if "spread_history" in results and "orchestrated_ingest" in results:
+        ratios["spread_history_vs_short_span"] = round(
+            results["spread_history"]["seconds"] / results["orchestrated_ingest"]["seconds"], 2)
     if "ingest" in results and "bare_read" in results:
         ratios["ingest_vs_bare_read"] = round(results["ingest"]["seconds"] / results["bare_read"]["seconds"], 2)
     if "dbt_build" in results and "plain_sql" in results:

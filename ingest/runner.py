@@ -737,7 +737,8 @@ def ingest_source(con: duckdb.DuckDBPyConnection, landing_dir: Path | str, sourc
 
 
 def ingest_all(con: duckdb.DuckDBPyConnection, landing_dir: Path | str, export_dates: list[str] | None = None,
-               progress: bool = True, workers: int = DEFAULT_WORKERS) -> dict[str, SourceSummary]:
+               progress: bool = True, workers: int = DEFAULT_WORKERS,
+               sources: tuple[str, ...] | list[str] = SOURCES) -> dict[str, SourceSummary]:
     """Ingest every source of the landing folder, largest first; -> summary per source, in
     SOURCES order.
 
@@ -750,7 +751,7 @@ def ingest_all(con: duckdb.DuckDBPyConnection, landing_dir: Path | str, export_d
     """
     ensure_tables(con)
     landing_dir = Path(landing_dir).resolve()
-    files = {source: list_source_files(landing_dir, source, export_dates) for source in SOURCES}
+    files = {source: list_source_files(landing_dir, source, export_dates) for source in sources}
     summaries: dict[str, SourceSummary] = {}
     unfinished: list[_SourceRun] = []  # in run order: at most the one still writing, and the next
 
@@ -776,7 +777,7 @@ def ingest_all(con: duckdb.DuckDBPyConnection, landing_dir: Path | str, export_d
                     run.finish()
                 except BaseException:  # noqa: BLE001 - the first failure is the one raised
                     pass
-    return {source: summaries[source] for source in SOURCES}
+    return {source: summaries[source] for source in SOURCES if source in summaries}
 
 
 def _largest_first(files: dict[str, list[tuple[Path, date | None]]]) -> list[str]:

@@ -41,11 +41,10 @@ def run_tags_for_landing(landing_dir, instance: dg.DagsterInstance,
 
 
 def reload_run_config() -> dict:
-    """Run config that makes every partitioned ingest asset forget and reload its dates."""
-    from orchestration.assets.ingest import UNPARTITIONED_SOURCES, ingest_op_name
-    from ingest.settings import SOURCES
+    """Run config that makes the landing ingest forget and reload the selected export dates."""
+    from orchestration.assets.ingest import DATED_SOURCES, ingest_op_name
 
-    return {"ops": {ingest_op_name(s): {"config": {"reload": True}} for s in SOURCES if s not in UNPARTITIONED_SOURCES}}
+    return {"ops": {ingest_op_name(DATED_SOURCES): {"config": {"reload": True}}}}
 
 
 def execute(

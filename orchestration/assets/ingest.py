@@ -45,12 +45,26 @@ def quarantine_sample(con: duckdb.DuckDBPyConnection, file_paths: list[str], lim
     return [f"{path}:{record_no} {reason}" for path, record_no, reason in rows]
 
 
-def ingest_op_name(source: str) -> str:
-    return "ingest_" + source.replace("/", "_")
+DATED_SOURCES = tuple(source for source in settings.SOURCES if source not in UNPARTITIONED_SOURCES)
 
 
-def build_ingest_asset(source: str) -> dg.AssetsDefinition:
-    partitioned = source not in UNPARTITIONED_SOURCES
+def ingest_op_name(sources: str | tuple[str, ...]) -> str:
+    if isinstance(sources, str):
+        sources = (sources,)
+    if tuple(sources) == DATED_SOURCES:
+        return "ingest_landing"
+    return "ingest_" + "__".join(source.replace("/", "_") for source in sources)
+
+
+def build_ingest_asset(sources: str | tuple[str, ...]) -> dg.AssetsDefinition:
+    """One op that ingests these sources together (their loads overlap, as in `python -m ingest`)
+    and reports one materialization per raw table, so the UI keeps a per-table view.
+
+    Why one op for every dated source: one op per source ran them one after another and lost
+    the overlap the CLI has (100k orders: 48 s orchestrated against 26 s bare, issue 11).
+    """
+    sources = (sources,) if isinstance(sources, str) else tuple(sources)
+    partitioned = not any(source in UNPARTITIONED_SOURCES for source in sources)
     specs = [
         dg.AssetSpec(
             raw_asset_key(table),
@@ -58,42 +72,52 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
             kinds={"duckdb", "python"},
             description=f"Raw `{source}` records as delivered, one row per loaded record, all versions kept.",
         )
+        for source in sources
         for table in RAW_TABLES[source]
     ]
+    folders = ", ".join(f"`{source}/`" for source in sources)
 
     @dg.multi_asset(
-        name=ingest_op_name(source),
+        name=ingest_op_name(sources),
         specs=specs,
         partitions_def=export_date_partitions if partitioned else None,
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
         retry_policy=LOCK_RETRY,
-        description=f"Load new files of landing folder `{source}/` into raw, quarantining invalid records.",
+        description=f"Load new files of landing folder(s) {folders} into raw, quarantining invalid records.",
     )
     def _ingest(context: dg.AssetExecutionContext, config: IngestConfig, warehouse: DuckDBResource):
         export_dates = context.partition_keys if partitioned else None
         try:
             with warehouse.get_connection() as con:
                 if config.reload and export_dates:
-                    runner.forget_export_dates(con, source, export_dates)
-                summary = runner.ingest_source(con, settings.landing_dir(), source, export_dates=export_dates)
-                quarantined = quarantine_sample(con, [f.file_path for f in summary.files if f.records_quarantined])
+                    for source in sources:
+                        runner.forget_export_dates(con, source, export_dates)
+                summaries = runner.ingest_all(con, settings.landing_dir(), export_dates=export_dates, sources=sources)
+                quarantined = {
+                    source: quarantine_sample(con, [f.file_path for f in summary.files if f.records_quarantined])
+                    for source, summary in summaries.items()
+                }
         except Exception as exc:
             if _is_lock_error(exc):
                 raise dg.RetryRequested(max_retries=3, seconds_to_wait=5) from exc
             raise
-        for problem in summary.malformed_files:
-            context.log.warning(f"{source}: malformed file {problem}")
-        if quarantined:
-            context.log.warning(f"{source}: {summary.records_quarantined} records quarantined, e.g. {quarantined[0]}")
-        metadata = {
-            **runner.summary_metadata(summary),
-            "quarantined_sample": dg.MetadataValue.md(
-                "\n".join(f"- `{line}`" for line in quarantined) or "none"),
-        }
-        for table in RAW_TABLES[source]:
-            yield dg.MaterializeResult(asset_key=raw_asset_key(table), metadata=metadata)
+        for source, summary in summaries.items():
+            for problem in summary.malformed_files:
+                context.log.warning(f"{source}: malformed file {problem}")
+            if quarantined[source]:
+                context.log.warning(f"{source}: {summary.records_quarantined} records quarantined, "
+                                    f"e.g. {quarantined[source][0]}")
+            metadata = {
+                "source": source,
+                **runner.summary_metadata(summary),
+                "quarantined_sample": dg.MetadataValue.md(
+                    "\n".join(f"- `{line}`" for line in quarantined[source]) or "none"),
+            }
+            for table in RAW_TABLES[source]:
+                yield dg.MaterializeResult(asset_key=raw_asset_key(table), metadata=metadata)
 
     return _ingest
 
 
-ingest_assets = [build_ingest_asset(source) for source in settings.SOURCES]
+ingest_assets = [build_ingest_asset(DATED_SOURCES),
+                 *(build_ingest_asset(source) for source in settings.SOURCES if source in UNPARTITIONED_SOURCES)]

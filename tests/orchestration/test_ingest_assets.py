@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from orchestration.assets.ingest import build_ingest_asset
+from orchestration.assets.ingest import DATED_SOURCES, RAW_TABLES, build_ingest_asset
 from tests.fixtures import EXAMPLES_DIR
 
 EXAMPLES = EXAMPLES_DIR
@@ -45,11 +45,16 @@ def _materialize(asset, warehouse: Path, **kwargs) -> dg.ExecuteInProcessResult:
 
 def test_ingest_asset_reports_what_it_loaded(landing, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
-    result = _materialize(build_ingest_asset("oms/orders"), warehouse, partition_key="2026-11-01")
+    result = _materialize(build_ingest_asset(DATED_SOURCES), warehouse, partition_key="2026-11-01")
     assert result.success
-    metadata = result.get_asset_materialization_events()[0].event_specific_data.materialization.metadata
-    assert metadata["records_loaded"].value == 4
+    by_table = {event.asset_key.path[-1]: event.event_specific_data.materialization.metadata
+                for event in result.get_asset_materialization_events()}
+    # one op, one materialization per raw table of every dated source, with its own source's totals
+    assert set(by_table) == {t for source in DATED_SOURCES for t in RAW_TABLES[source]}
+    metadata = by_table["oms_orders"]
+    assert (metadata["source"].value, metadata["records_loaded"].value) == ("oms/orders", 4)
     assert metadata["records_quarantined"].value == 0
+    assert by_table["payments_gateway_transactions"]["records_loaded"].value == 2
     with duckdb.connect(str(warehouse)) as con:
         assert con.execute("select count(*) from raw.oms_orders").fetchone()[0] == 4
 
