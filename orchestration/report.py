@@ -475,6 +475,36 @@ def _section_cash(db: _Db) -> tuple[str, dict[str, Any]]:
     return body, kpi
 
 
+def _section_payouts(db: _Db) -> tuple[str, dict[str, Any]]:
+    """Gateway payouts (docs/settlement.md): received vs awaiting, what the gateway still owes."""
+    if not db.has("marts", "gateway_payouts"):
+        return '<section id="payouts"><h2>Gateway payouts</h2>' + _missing("marts.gateway_payouts") + "</section>", {}
+    by_status = db.rows("""SELECT status, count(*), coalesce(sum(net_amount_cny), 0), coalesce(sum(received_amount_cny), 0),
+                                  coalesce(sum(difference_cny), 0)
+                           FROM marts.gateway_payouts GROUP BY 1 ORDER BY 1""")
+    owed = (db.rows("""SELECT currency, sum(debit - credit), sum(debit_cny - credit_cny) FROM marts.ledger_entries
+                       WHERE account = '1100' GROUP BY 1 ORDER BY 1""") if db.has("marts", "ledger_entries") else [])
+    total = sum(r[1] for r in by_status)
+    received = sum(r[1] for r in by_status if r[0] == "received")
+    kpi = {"payouts": total, "payouts_received": received,
+           "settlement_rate": round(received / total, 4) if total else None}
+    rate = f"{100 * received / total:.1f}%" if total else "n/a"
+    body = f"""
+<section id="payouts"><h2>Gateway payouts</h2>
+<div class="kpis">
+ <div class="kpi"><div class="v">{_int(total)}</div><div class="l">payouts reported by the gateway</div></div>
+ <div class="kpi {'ok' if total and received == total else 'bad' if total else ''}"><div class="v">{rate}</div><div class="l">received in full (settlement rate)</div></div>
+</div>
+<h3>By status</h3>{_table(["status", "payouts", "net (CNY)", "received (CNY)", "difference (CNY)"],
+                          [list(r) for r in by_status], numeric={1, 2, 3, 4}) if by_status
+                   else '<p class="note">no settlement report in the landing folder.</p>'}
+<h3>Gateway money outstanding (account 1100)</h3>{_table(["currency", "owed by the gateway", "owed (CNY)"],
+                                                        [list(r) for r in owed], numeric={1, 2}) if owed else ''}
+<p class="note">awaiting: within 3 days of the payout date; not_received and mismatch are exceptions.</p>
+</section>"""
+    return body, kpi
+
+
 def _section_publication(db: _Db, pub: dict[str, Any]) -> str:
     counts = pub.get("row_counts") or {}
     rows = [[k, v] for k, v in sorted(counts.items())]
@@ -508,6 +538,7 @@ def render_report(published_db_path: str | os.PathLike) -> tuple[str, dict[str, 
         exceptions, k1 = _section_exceptions(db)
         aging, k2 = _section_aging(db)
         cash, k3 = _section_cash(db)
+        payouts, k4 = _section_payouts(db)
         about = _section_publication(db, pub)
     finally:
         con.close()
@@ -525,12 +556,12 @@ def render_report(published_db_path: str | os.PathLike) -> tuple[str, dict[str, 
 </header>
 <main>
 <p class="note">Sections: <a href="#exceptions">exceptions</a> · <a href="#ar-aging">AR aging</a> ·
-<a href="#cash">daily cash tie-out</a> · <a href="#publication">about this publish</a>.
+<a href="#cash">daily cash tie-out</a> · <a href="#payouts">gateway payouts</a> · <a href="#publication">about this publish</a>.
 All figures come from the published read-only warehouse (o2c.duckdb) of this run.</p>
-{exceptions}{aging}{cash}{about}
+{exceptions}{aging}{cash}{payouts}{about}
 </main></body></html>
 """
-    return page, {**pub, **k1, **k2, **k3}
+    return page, {**pub, **k1, **k2, **k3, **k4}
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -86,3 +86,24 @@ def test_report_lists_files_no_loader_reads(tmp_path, unread, expected):
     page = write_report(out / PUBLISHED_FILE, out).read_text(encoding="utf-8")
     assert expected in page
     assert all(path in page for path in unread)
+
+
+def test_report_shows_payouts_and_what_the_gateway_owes(tmp_path):
+    wh = make_warehouse(tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(wh)) as con:
+        con.execute("""CREATE TABLE marts.gateway_payouts AS SELECT * FROM (VALUES
+            ('PO1', 'received', 100.00::DECIMAL(18,2), 100.00::DECIMAL(18,2), 0.00::DECIMAL(18,2)),
+            ('PO2', 'not_received', 40.00::DECIMAL(18,2), NULL, NULL))
+            t(payout_id, status, net_amount_cny, received_amount_cny, difference_cny)""")
+    out = tmp_path / "published"
+    publish(wh, out, run_id="r4", as_of="2026-11-15", check_summary={})
+    from orchestration.report import render_report
+
+    page, kpi = render_report(out / PUBLISHED_FILE)
+    assert (kpi["payouts"], kpi["payouts_received"], kpi["settlement_rate"]) == (2, 1, 0.5)
+    assert "Gateway payouts" in page and "50.0%" in page and "not_received" in page
+
+
+def test_report_without_payouts_says_so(published):
+    page = write_report(published / PUBLISHED_FILE, published).read_text(encoding="utf-8")
+    assert "marts.gateway_payouts</code> is not in this publish" in page
