@@ -9,8 +9,11 @@ settlement exception, next to their near misses:
 - PAYOUT_AMOUNT_MISMATCH: the bank receives the net ± 0.02 … 5.00 (near miss: ± 0.01);
 - PAYOUT_NOT_RECEIVED: no receipt, the payout date at least 5 days before the end (near miss:
   a receipt on the last day of the 3-day window);
-- UNSETTLED_TRANSACTION: a transaction at least 8 days old left out of its payout (near miss:
-  the transactions of the last days, whose payouts come after the span);
+- UNSETTLED_TRANSACTION: a transaction at least 8 days old left out of its payout, and one
+  exactly 7 days and a second before as_of (near misses: one 7 days minus a minute before as_of,
+  and the transactions of the last days, whose payouts come after the span). as_of is pinned to
+  the last second of the span by a carrier scan of an unknown parcel (valid input, no exception);
+
 - DOUBLE_SETTLED: a transaction listed again by the next payout of its method and currency.
 
 The ground truth is not these injections but the oracle reading the folder back (truth.py).
@@ -89,3 +92,21 @@ def write_payouts(gen, last_day: date, orders: int) -> None:
         line = gen.bank_credit(GATEWAY_COMPANY[method], received, currency, receipt_at, f"结算 {payout_id}")
         if line and received != net and abs(received - net) > 1:
             gen.injections.append((PAYOUT_AMOUNT_MISMATCH, payout_id))
+
+
+def write_settlement_edges(gen, last_day: date) -> None:
+    """The 7-day edge of UNSETTLED_TRANSACTION, exactly: as_of is pinned to 23:59:59 China time on
+    the last export day (a scan of a parcel no shipment names: as_of is the latest record time),
+    then two refunds no payout lists (no order: they raise nothing else), 7 days minus a minute
+    before as_of (near miss) and 7 days and a second before it (an exception)."""
+    from .generator import DAY, day_start
+
+    if gen.clean:
+        return
+    as_of = day_start(last_day + timedelta(days=1)) - 1
+    gen.scan("SH-AS-OF-PIN", "in_transit", as_of, "上海")
+    for label, created in (("NEARMISS", as_of - 7 * DAY + 60), ("EDGE", as_of - 7 * DAY - 1)):
+        txn_id = f"PAY7D{label}"
+        gen.gateway_row("", txn_id, "alipay", "refund", "succeeded", 1000, "CNY", created, created)
+        if label == "EDGE" and gen.last_txn == (txn_id, True):
+            gen.injections.append((UNSETTLED_TRANSACTION, txn_id))

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from . import anomalies as A
 from .formats import BANK, EVENTS, FX_COLUMNS, FX_SOURCE_KEY, GATEWAY, INVOICES, SHIPMENTS, csv_header, csv_line, xml_batch_open
-from .settlement import write_payouts
+from .settlement import write_payouts, write_settlement_edges
 from .generator import CHINA, DAY, Generator, day_start
 from .landing import LandingWriter, day_range
 
@@ -115,6 +115,7 @@ def simulate(config: SimConfig) -> dict:
     progress.close()
 
     write_payouts(gen, last_day, config.orders)  # after every order: the earlier records keep their bytes
+    write_settlement_edges(gen, last_day)
     malformed = [] if config.clean else write_malformed_files(writer, gen, rng, config)
     files = writer.close()
     redelivered = [] if config.clean else redeliver_files(writer, rng, files, first_day, config)
