@@ -21,7 +21,7 @@ REPEAT        ?= 1
 # The question of make metrics (docs/metrics.md).
 Q             ?= net_revenue_cny by channel by month
 
-.PHONY: help venv sample manifest run test test-fast dev docs validate metrics bench clean distclean
+.PHONY: help venv sample manifest run test test-fast dev docs validate metrics diff bench clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ dev: sample manifest $(DAGSTER_HOME)/dagster.yaml ## open the Dagster UI on http
 
 metrics: manifest ## a finance metric on the published file: make metrics Q="net_revenue_cny by channel by month"
 	$(PY) -m metrics "$(Q)"
+
+diff: venv ## what the working warehouse would change in the published version (OLD=/NEW= a .duckdb file or Parquet folder)
+	$(PY) -m orchestration.release diff $(if $(OLD),--old "$(OLD)") $(if $(NEW),--new "$(NEW)")
 
 docs: manifest ## generate the dbt docs site (dbt_project/target/index.html)
 	cd dbt_project && ../$(VENV)/bin/dbt docs generate --profiles-dir . --project-dir .

@@ -19,11 +19,14 @@ RAW_RECORD_TABLES: dict[str, str] = {
     "wms/tracking": "raw.wms_tracking_events",
     "erp/invoices": "raw.erp_invoices",
     "reference/fx_rates": "raw.reference_fx_rates",
+    "finance/resolutions": "raw.finance_resolutions",
 }
 
 # Sources a company may not export at all (revision 2: settlement reports): never stale before
 # their first delivery.
 OPTIONAL_SOURCES: frozenset[str] = frozenset({"payments/payouts"})
+# Sources delivered when someone decides something, not on a schedule: never stale (issue 12).
+UNSCHEDULED_SOURCES: frozenset[str] = frozenset({"finance/resolutions"})
 
 ORDER_KEYED_TYPES: tuple[str, ...] = (
     "DUPLICATE_ORDER", "STUCK_AWAITING_APPROVAL", "ILLEGAL_STATUS_TRANSITION",
@@ -175,7 +178,7 @@ order by key
      "a header-only or byte-identical re-delivered file counts: it says the source had nothing new.",
      f"""
 with expected(source) as (
-    values {", ".join(f"('{s}')" for s in RAW_RECORD_TABLES if s not in OPTIONAL_SOURCES)}
+    values {", ".join(f"('{s}')" for s in RAW_RECORD_TABLES if s not in OPTIONAL_SOURCES | UNSCHEDULED_SOURCES)}
     -- an optional source is expected once it has delivered anything
     union select distinct source from {{batch}} where source in ({", ".join(f"'{s}'" for s in OPTIONAL_SOURCES)})
 ), latest as (

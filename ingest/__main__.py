@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", type=Path, default=None, help="DuckDB file (default: O2C_WAREHOUSE)")
     parser.add_argument("--export-date", action="append", dest="export_dates", metavar="YYYY-MM-DD",
                         help="only these export date folders (repeatable)")
+    parser.add_argument("--published", type=Path, default=None,
+                        help="published file whose exception history is carried in (default: O2C_PUBLISH_DIR/o2c.duckdb)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     landing = (args.landing or settings.landing_dir()).resolve()
@@ -25,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     # The connection is closed before we return: DuckDB holds a file lock that dbt needs.
     with duckdb.connect(str(warehouse)) as con:
-        summaries = runner.ingest_all(con, landing, args.export_dates, progress=not args.no_progress)
+        summaries = runner.ingest_all(con, landing, args.export_dates, progress=not args.no_progress,
+                                     published_file=(args.published or settings.published_file()).resolve())
     print(f"{'source':<20} {'files':>5} {'new':>4} {'read':>10} {'loaded':>10} {'quarant.':>9} {'skipped':>9}")
     for source, summary in summaries.items():
         new = len(summary.files) - len(summary.files_with_status("unchanged"))

@@ -24,7 +24,7 @@ from typing import Callable
 
 import duckdb
 
-from ingest import accounting, erp, oms, payments, reference, wms
+from ingest import accounting, erp, finance, history, oms, payments, reference, wms
 from ingest.common import FileLoad, MalformedFile, drop_temp_objects, ensure_raw_table, quote_ident
 from ingest.settings import SOURCES
 
@@ -40,11 +40,13 @@ LOADERS: dict[str, Loader] = {
     "wms/tracking": wms.load_tracking_events,
     "erp/invoices": erp.load_invoices,
     "reference/fx_rates": reference.load_fx_rates,
+    "finance/resolutions": finance.load_resolutions,
 }
 
 # source -> raw table -> delivered columns (parent table first).
 RAW_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
     **oms.RAW_TABLES, **payments.RAW_TABLES, **wms.RAW_TABLES, **erp.RAW_TABLES, **reference.RAW_TABLES,
+    **finance.RAW_TABLES,
 }
 
 # Files parsed at once: DuckDB runs most of one file's SQL on a single thread (a file is about
@@ -166,6 +168,7 @@ def list_source_files(landing_dir: Path, source: str, export_dates: list[str] | 
 def ensure_tables(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...] | list[str] = SOURCES) -> None:
     """Create the ingest tables and the raw tables of these sources (empty ones too, for dbt)."""
     accounting.ensure_ingest_schema(con)
+    history.ensure_history_tables(con)
     for source in sources:
         for table, columns in RAW_TABLES[source].items():
             ensure_raw_table(con, table, columns)
@@ -738,7 +741,8 @@ def ingest_source(con: duckdb.DuckDBPyConnection, landing_dir: Path | str, sourc
 
 def ingest_all(con: duckdb.DuckDBPyConnection, landing_dir: Path | str, export_dates: list[str] | None = None,
                progress: bool = True, workers: int = DEFAULT_WORKERS,
-               sources: tuple[str, ...] | list[str] = SOURCES) -> dict[str, SourceSummary]:
+               sources: tuple[str, ...] | list[str] = SOURCES,
+               published_file: Path | None = None) -> dict[str, SourceSummary]:
     """Ingest every source of the landing folder, largest first; -> summary per source, in
     SOURCES order.
 
@@ -748,8 +752,13 @@ def ingest_all(con: duckdb.DuckDBPyConnection, landing_dir: Path | str, export_d
     before the next source starts. A failure in writing a source's last batch is raised once
     the next source is loaded; that source's files are written all the same (each file is
     all-or-nothing either way, and a later run picks up what is missing).
+
+    `published_file`: the published version whose exception history is carried in first
+    (ingest.history); finance resolutions are checked against it.
     """
     ensure_tables(con)
+    if published_file is not None:
+        history.carry_in(con, published_file)
     landing_dir = Path(landing_dir).resolve()
     files = {source: list_source_files(landing_dir, source, export_dates) for source in sources}
     summaries: dict[str, SourceSummary] = {}

@@ -15,7 +15,9 @@ SOURCES: tuple[str, ...] = (
     "wms/tracking",
     "erp/invoices",
     "reference/fx_rates",
+    "finance/resolutions",  # issue 12: finance decisions on published exceptions, when there are any
 )
+PUBLISHED_FILE_NAME = "o2c.duckdb"
 
 
 def _path(var: str, default: str) -> Path:
@@ -32,6 +34,11 @@ def warehouse_path() -> Path:
 
 def publish_dir() -> Path:
     return _path("O2C_PUBLISH_DIR", "data/published")
+
+
+def published_file() -> Path:
+    """The published DuckDB file BI tools read; it also carries the exception history."""
+    return publish_dir() / PUBLISHED_FILE_NAME
 
 
 def as_of_override() -> datetime | None:

@@ -2,8 +2,9 @@
 webhooks `json://host/path`, …: https://github.com/caronc/apprise/wiki), separated by commas,
 spaces or new lines.
 
-Three triggers, each sent once:
+Four triggers, each sent once:
 - publishing stopped by blocking checks: which checks, how many offending rows;
+- a release held by the release guard (orchestration/release.py): why, what to do;
 - a run failed: which step, the error's first line;
 - a publish brought new high-severity exceptions (not in the previously published version):
   how many, the amount at risk in CNY, the top few.
@@ -21,6 +22,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.release import HELD_PREFIX
+
 ALERT_URLS_ENV = "O2C_ALERT_URLS"
 TOP_EXCEPTIONS = 5
 log = logging.getLogger("o2c.alerts")
@@ -30,7 +33,7 @@ log = logging.getLogger("o2c.alerts")
 class Alert:
     title: str
     body: str
-    kind: str  # publish_stopped | run_failed | new_high_severity
+    kind: str  # publish_stopped | run_failed | release_held | new_high_severity
 
 
 def alert_urls() -> list[str]:
@@ -88,7 +91,11 @@ def run_failure_alert(instance: dg.DagsterInstance, run_id: str) -> Alert | None
     error = event.event_specific_data.error
     while error is not None and error.cause is not None:  # Dagster wraps it: the root cause says what went wrong
         error = error.cause
-    first_line = ((error.message if error else "") or "unknown error").strip().splitlines()[0][:300]
+    message = ((error.message if error else "") or "unknown error").strip().splitlines()[0]
+    if HELD_PREFIX in message:  # the guard's reason, whole: it says what to do
+        return Alert("o2c: release held, the published version was kept",
+                     f"Run {run_id}: {message[message.index(HELD_PREFIX):]}", "release_held")
+    first_line = message[:300]
     return Alert(f"o2c: run failed at {event.step_key}", f"Run {run_id} failed at step {event.step_key}: {first_line}",
                  "run_failed")
 

@@ -49,12 +49,17 @@ from typing import Any
 
 import duckdb
 
-PUBLISHED_FILE = "o2c.duckdb"
+from ingest import settings
+
+PUBLISHED_FILE = settings.PUBLISHED_FILE_NAME
 PARQUET_LINK = "parquet"
 LOCK_FILE = ".publish.lock"
 TMP_DB_PREFIX = PUBLISHED_FILE + ".tmp-"
 # Tables outside `marts` that are part of the published contract (spec/marts.md, ingest tables).
 CONTRACT_EXTRA_TABLES: tuple[tuple[str, str], ...] = (("ingest", "files"), ("ingest", "rejects"))
+# Copied forward when the build has them: the exception log the next build carries back in
+# (ingest/history.py), so history lives in the published file, not in the working warehouse.
+CARRIED_SCHEMAS: tuple[str, ...] = ("history",)
 
 _PUBLICATIONS_DDL = """
 CREATE TABLE pub.meta.publications (
@@ -64,7 +69,9 @@ CREATE TABLE pub.meta.publications (
     published_at     TIMESTAMP,    -- UTC time of this publish
     row_counts       JSON,         -- {"marts.order_ledger": 1234, ...}
     check_summary    JSON,         -- what the caller passed: the blocking checks that passed
-    parquet_version  VARCHAR       -- folder name parquet/ points to after this publish
+    parquet_version  VARCHAR,      -- folder name parquet/ points to after this publish
+    status           VARCHAR,      -- published | held (the release guard kept the previous version)
+    reason           VARCHAR       -- why a release was held (null when published)
 )"""
 _TABLES_DDL = """
 CREATE TABLE pub.meta.publication_tables (
@@ -191,6 +198,14 @@ def _contract_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     marts = [(s, t) for s, t in rows]
     if not marts:
         raise PublishError("schema `marts` of the working warehouse has no table: nothing to publish")
+    carried = con.execute(
+        f"""
+        SELECT table_schema, table_name FROM information_schema.tables
+        WHERE table_catalog = ? AND table_schema IN ({", ".join("?" for _ in CARRIED_SCHEMAS)})
+        ORDER BY table_schema, table_name
+        """,
+        [catalog, *CARRIED_SCHEMAS],
+    ).fetchall()
     extras = []
     for schema, table in CONTRACT_EXTRA_TABLES:
         found = con.execute(
@@ -200,7 +215,7 @@ def _contract_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
         if not found:
             raise PublishError(f"contract table {schema}.{table} is missing from the working warehouse")
         extras.append((schema, table))
-    return marts + extras
+    return marts + extras + [(s, t) for s, t in carried]
 
 
 def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
@@ -331,6 +346,8 @@ def _build(
         attached, warning = _previous_history(con, final_db)
         if attached:
             con.execute("INSERT INTO pub.meta.publications BY NAME SELECT * FROM prev.meta.publications")
+            # files published before releases could be held: every row of theirs was a publish
+            con.execute("UPDATE pub.meta.publications SET status = 'published' WHERE status IS NULL")
             has_tables = con.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'prev' "
                 "AND table_schema = 'meta' AND table_name = 'publication_tables'").fetchone()[0]
@@ -345,7 +362,7 @@ def _build(
         publication_id = con.execute(
             "SELECT coalesce(max(publication_id), 0) + 1 FROM pub.meta.publications").fetchone()[0]
         con.execute(
-            "INSERT INTO pub.meta.publications VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO pub.meta.publications VALUES (?, ?, ?, ?, ?, ?, ?, 'published', NULL)",
             [publication_id, run_id, as_of, published_at,
              json.dumps(row_counts, sort_keys=True), summary_json, version],
         )
@@ -390,28 +407,71 @@ def _prune_parquet_versions(publish_dir: Path, keep: set[str | None]) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+def record_held_release(publish_dir: str | os.PathLike, *, run_id: str, as_of: datetime | str,
+                        reason: str, check_summary: Mapping[str, Any]) -> int:
+    """The release guard kept the published version: append a `held` row (with the reason) to
+    `meta.publications`. The file is rewritten like a publish (a copy, then an atomic swap), so
+    readers never see a half-written file; its marts and the Parquet folder stay as they were.
+    -> the id of the held row."""
+    publish_dir = Path(publish_dir)
+    final_db = publish_dir / PUBLISHED_FILE
+    with _publish_lock(publish_dir):
+        _clean_leftovers(publish_dir)
+        if not final_db.exists():
+            raise PublishError(f"nothing is published in {publish_dir}: no release to hold")
+        tmp_db = publish_dir / f"{TMP_DB_PREFIX}{_safe(run_id)}"
+        try:
+            shutil.copyfile(final_db, tmp_db)
+            con = duckdb.connect(str(tmp_db))
+            try:
+                for column in ("status", "reason"):  # a file published before releases could be held
+                    con.execute(f"ALTER TABLE meta.publications ADD COLUMN IF NOT EXISTS {column} VARCHAR")
+                con.execute("UPDATE meta.publications SET status = 'published' WHERE status IS NULL")
+                held_id = con.execute("SELECT coalesce(max(publication_id), 0) + 1 FROM meta.publications").fetchone()[0]
+                con.execute(
+                    "INSERT INTO meta.publications BY NAME SELECT ? AS publication_id, ? AS run_id, ? AS as_of, "
+                    "? AS published_at, '{}' AS row_counts, ? AS check_summary, ? AS parquet_version, "
+                    "'held' AS status, ? AS reason",
+                    [held_id, run_id, _utc_naive(as_of), datetime.now(timezone.utc).replace(tzinfo=None),
+                     json.dumps(dict(check_summary), default=str, sort_keys=True),
+                     _current_parquet_version(publish_dir), reason])
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            _fsync_path(tmp_db)
+            os.replace(tmp_db, final_db)
+            _fsync_path(publish_dir)
+        except BaseException:
+            _remove(tmp_db)
+            _remove(Path(str(tmp_db) + ".wal"))
+            raise
+    return held_id
+
+
 # --------------------------------------------------------------------------------------------
 # reading what was published (tests, README, report)
 
 
-def published_versions(publish_dir: str | os.PathLike) -> list[dict[str, Any]]:
-    """Every publication recorded in the published file, oldest first ([] if none yet)."""
+def published_versions(publish_dir: str | os.PathLike, include_held: bool = False) -> list[dict[str, Any]]:
+    """Every publication recorded in the published file, oldest first ([] if none yet); with
+    `include_held`, also the releases the guard held back (status `held`, with their reason)."""
     path = Path(publish_dir) / PUBLISHED_FILE
     if not path.exists():
         return []
     con = duckdb.connect(str(path), read_only=True)
     try:
         cur = con.execute(
-            "SELECT publication_id, run_id, as_of, published_at, row_counts, check_summary, parquet_version "
-            "FROM meta.publications ORDER BY publication_id")
+            "SELECT * FROM meta.publications ORDER BY publication_id")
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, row)) for row in cur.fetchall()]
     finally:
         con.close()
     for row in rows:
+        row.setdefault("status", "published")
+        row["status"] = row["status"] or "published"
         row["row_counts"] = json.loads(row["row_counts"]) if row["row_counts"] else {}
         row["check_summary"] = json.loads(row["check_summary"]) if row["check_summary"] else {}
-    return rows
+    return rows if include_held else [row for row in rows if row["status"] == "published"]
 
 
 def read_publication(publish_dir: str | os.PathLike) -> dict[str, Any] | None:

@@ -92,7 +92,8 @@ def build_ingest_asset(sources: str | tuple[str, ...]) -> dg.AssetsDefinition:
                 if config.reload and export_dates:
                     for source in sources:
                         runner.forget_export_dates(con, source, export_dates)
-                summaries = runner.ingest_all(con, settings.landing_dir(), export_dates=export_dates, sources=sources)
+                summaries = runner.ingest_all(con, settings.landing_dir(), export_dates=export_dates, sources=sources,
+                                              published_file=settings.published_file())
                 quarantined = {
                     source: quarantine_sample(con, [f.file_path for f in summary.files if f.records_quarantined])
                     for source, summary in summaries.items()

@@ -4,11 +4,10 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingest import runner, settings
-from orchestration import alerts
+from orchestration import alerts, release
 from orchestration.assets.dbt import o2c_dbt_models
-from orchestration.publish import publish
+from orchestration.publish import publish, record_held_release
 from orchestration.report import write_report
-
 
 
 def _check_summary(context: dg.AssetExecutionContext) -> dict[str, object]:
@@ -46,9 +45,23 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: DuckDBReso
     unread = runner.unread_files(settings.landing_dir())
     if unread:
         context.log.warning(f"{len(unread)} file(s) in the landing folder no loader reads, e.g. {unread[:3]}")
-    previously_published = alerts.high_severity_exceptions(settings.publish_dir() / "o2c.duckdb")
+    check_summary = {**_check_summary(context), "unread_files": unread}
+    # release guard: compare with the published version before replacing it (orchestration/release.py)
+    decision = release.guard(settings.warehouse_path(), settings.published_file(), settings.publish_dir())
+    if decision is not None:
+        check_summary["release_guard"] = decision.summary()
+        context.log.info("release guard:\n" + release.render(decision.comparison, release.max_unexplained_change()))
+        if not decision.release:
+            held_id = record_held_release(settings.publish_dir(), run_id=context.run_id, as_of=as_of,
+                                          reason=decision.reason, check_summary=check_summary)
+            # the run fails with the reason; the failure alert (alerts.run_failure_alert) says it
+            raise dg.Failure(description=decision.reason, metadata={"held_publication_id": held_id,
+                                                                    **decision.summary()})
+        if decision.override:
+            context.log.warning(f"release guard overridden ({release.OVERRIDE_ENV}): {decision.override}")
+    previously_published = alerts.high_severity_exceptions(settings.published_file())
     result = publish(settings.warehouse_path(), settings.publish_dir(), run_id=context.run_id,
-                     as_of=as_of, check_summary={**_check_summary(context), "unread_files": unread})
+                     as_of=as_of, check_summary=check_summary)
     report = write_report(result.path, settings.publish_dir())
     new_alert = alerts.new_high_severity_alert(previously_published, alerts.high_severity_exceptions(result.path), as_of)
     if new_alert:

@@ -81,6 +81,10 @@ insert into raw.payments_bank_statement_lines values
 create table raw.payments_payouts (payout_id VARCHAR, payout_date VARCHAR, currency VARCHAR, txn_id VARCHAR,
   {_LINEAGE_COLS});
 
+-- issue 12: no finance decision delivered yet
+create table raw.finance_resolutions (exception_id VARCHAR, action VARCHAR, note VARCHAR, decided_by VARCHAR,
+  decided_at VARCHAR, {_LINEAGE_COLS});
+
 create table raw.wms_shipments (shipment_id VARCHAR, order_id VARCHAR, warehouse_id VARCHAR, carrier VARCHAR,
   tracking_no VARCHAR, created_at VARCHAR, items VARCHAR, {_LINEAGE_COLS});
 insert into raw.wms_shipments values

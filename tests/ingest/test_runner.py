@@ -40,6 +40,7 @@ def test_spec_examples_load_with_zero_rejects(con):
         "raw.payments_gateway_transactions": 2, "raw.payments_bank_statement_lines": 3, "raw.payments_payouts": 1,
         "raw.wms_shipments": 2, "raw.wms_shipment_items": 3, "raw.wms_tracking_events": 5,
         "raw.erp_invoices": 2, "raw.erp_invoice_lines": 2, "raw.reference_fx_rates": 2,
+        "raw.finance_resolutions": 0,  # the contract examples hold no finance decision
     }
     assert count(con, "ingest.files") == 9
     assert_identity(con)

@@ -92,3 +92,32 @@ def test_a_failed_step_alerts_with_the_step_and_the_errors_first_line(webhook):
     assert "RuntimeError: payments/bank/2026-11-02/statement.csv: disk full" in alert.body
     assert "second line" not in alert.body
     assert alerts.send(alert) and len(webhook.received) == 1
+
+
+def test_a_held_release_alerts_with_the_whole_reason(webhook):
+    """The publish step fails with the guard's reason (orchestration/assets/publish.py): the alert
+    carries it whole, with what to do, and is sent once."""
+    import dagster as dg
+
+    from orchestration.release import HELD_PREFIX
+
+    reason = (f"{HELD_PREFIX}: 300 order(s) changed and 0 exception(s) appeared or disappeared that no new record "
+              "or the clock explains: 75.00% of 400 published orders (limit 2.00%, O2C_MAX_UNEXPLAINED_CHANGE); "
+              "e.g. SO1, SO2, SO3. Inspect with `make diff`; if the change is intended, run again with "
+              'O2C_RELEASE_OVERRIDE="<why>".')
+
+    @dg.op
+    def published_warehouse():
+        raise dg.Failure(description=reason)
+
+    @dg.job
+    def held():
+        published_warehouse()
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = held.execute_in_process(instance=instance, raise_on_error=False)
+    alert = alerts.run_failure_alert(instance, result.run_id)
+    assert alert.kind == "release_held" and "published version was kept" in alert.title
+    assert alert.body.endswith(reason)  # not cut at 300 characters: the way out is at the end
+    assert alerts.send(alert) and len(webhook.received) == 1
+    assert "make diff" in str(webhook.received[0])
