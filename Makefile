@@ -21,7 +21,10 @@ REPEAT        ?= 1
 # The question of make metrics (docs/metrics.md).
 Q             ?= net_revenue_cny by channel by month
 
-.PHONY: help venv sample manifest run test test-fast dev docs validate metrics diff bench clean distclean
+# The headless browser of tests/browser (the offline report and validation pages).
+CHROMIUM      ?= chromium
+
+.PHONY: help venv browser sample manifest run test test-fast dev docs validate metrics diff bench clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,6 +37,18 @@ $(STAMP): requirements.lock
 	@rm -f $(VENV)/.installed-*; touch $@
 
 venv: $(STAMP) ## create the virtualenv with pinned dependencies
+
+# Quiet when a browser is there; installs Debian's chromium when root (CI images); otherwise says
+# the browser tests will skip (they fail instead under CI=true). Never fails make by itself.
+browser: ## the headless browser the offline-page tests use (installs chromium with apt-get when root)
+	@if [ -n "$$O2C_CHROMIUM" ] || command -v $(CHROMIUM) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo ">> installing chromium (the headless browser of tests/browser)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+	  || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; } \
+	  || echo ">> could not install chromium: tests/browser will skip (and fail under CI=true)"; \
+	else echo ">> no $(CHROMIUM) and not root: tests/browser will skip (fail under CI=true); sudo apt-get install chromium"; fi
 
 sample: venv ## generate the default sample landing folder if it is missing
 	@if [ -d "$(O2C_LANDING_DIR)/oms" ]; then echo ">> landing data present in $(O2C_LANDING_DIR)"; \
@@ -49,10 +64,10 @@ run: sample manifest $(DAGSTER_HOME)/dagster.yaml ## install what is missing and
 	@mkdir -p "$(dir $(O2C_WAREHOUSE))"
 	$(PY) -m orchestration.run_pipeline
 
-test: venv manifest ## install what is missing and run the test suite
+test: venv manifest browser ## install what is missing and run the test suite
 	$(PY) -m pytest
 
-test-fast: venv manifest ## the test suite without the end-to-end runs
+test-fast: venv manifest browser ## the test suite without the end-to-end runs
 	$(PY) -m pytest -m "not slow"
 
 dev: sample manifest $(DAGSTER_HOME)/dagster.yaml ## open the Dagster UI on http://127.0.0.1:3000

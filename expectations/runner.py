@@ -350,7 +350,9 @@ def run_suites(
                already hold (e.g. Dagster's DuckDBResource) — DuckDB refuses a second connection
                with another configuration in one process.
     settings:  thresholds (default: `ExpectationSettings.from_env()`).
-    docs_dir:  when set, Great Expectations Data Docs (static HTML) are written there.
+    docs_dir:  when set, Great Expectations Data Docs (static HTML) are written there, and o2c's
+               own self-contained page of the results, `validation_results.html`, which opens
+               offline (the Data Docs load their CSS and scripts from CDNs).
 
     A suite whose guarded table is missing yields failed results with `error` set; so does an
     expectation whose query fails (e.g. a table it joins is missing). Great Expectations is
@@ -378,7 +380,20 @@ def run_suites(
         for suite in specs:
             for spec in suite.expectations:
                 ordered.append(results.get(spec.id) or _failed(spec, "no result from Great Expectations"))
+        if docs_dir is not None:
+            _write_results_page(ordered, specs, Path(docs_dir), as_of=as_of, warehouse=warehouse if con is None else None)
         return ordered
+
+
+def _write_results_page(results: list[ExpectationResult], specs: list[SuiteSpec], docs_dir: Path, *,
+                        as_of: datetime | None = None, warehouse=None) -> Path:
+    """o2c's own page of the results, next to the Data Docs: readable offline (expectations/html.py)."""
+    from expectations.html import RESULTS_PAGE, write_validation_page
+
+    queries = {e.id: e.query for s in specs for e in s.expectations}
+    data_docs = "index.html" if (docs_dir / "index.html").is_file() else None
+    return write_validation_page(results, docs_dir / RESULTS_PAGE, as_of=as_of, warehouse=warehouse,
+                                 queries=queries, data_docs=data_docs)
 
 
 def run_suite_specs(con: duckdb.DuckDBPyConnection, suites: list[SuiteSpec],
@@ -387,8 +402,11 @@ def run_suite_specs(con: duckdb.DuckDBPyConnection, suites: list[SuiteSpec],
     ad-hoc suites; `run_suites` is the normal entry point."""
     with _GX_LOCK:
         results = _run_ge(con, list(suites), Path(docs_dir) if docs_dir else None)
-    return [results.get(e.id) or _failed(e, "no result from Great Expectations")
-            for s in suites for e in s.expectations]
+    ordered = [results.get(e.id) or _failed(e, "no result from Great Expectations")
+               for s in suites for e in s.expectations]
+    if docs_dir:
+        _write_results_page(ordered, list(suites), Path(docs_dir))
+    return ordered
 
 
 def unexpected_keys(con: duckdb.DuckDBPyConnection, spec: ExpectationSpec) -> list[str]:

@@ -1,7 +1,9 @@
 """`python -m expectations.validate` (`make validate`): run every suite against the warehouse.
 
 Prints one line per expectation (suite, expectation, severity, unexpected count, pass/fail),
-writes Great Expectations Data Docs (static HTML) and exits
+writes the results as one self-contained HTML page that opens offline
+(<docs-dir>/validation_results.html, printed) next to the Great Expectations Data Docs (static
+HTML that loads its CSS and scripts from CDNs) and exits
   0  no blocking expectation failed (warnings may have been reported),
   1  a blocking expectation failed (the message names it, with sample keys),
   2  the warehouse could not be opened / bad arguments.
@@ -22,8 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse", type=Path, default=None,
                    help="DuckDB warehouse file (default: O2C_WAREHOUSE or data/warehouse.duckdb)")
     p.add_argument("--docs-dir", type=Path, default=DEFAULT_DOCS_DIR,
-                   help=f"where to write the Data Docs site (default: {DEFAULT_DOCS_DIR})")
-    p.add_argument("--no-docs", action="store_true", help="do not write Data Docs (benchmarks)")
+                   help=f"where to write the results page and the Data Docs site (default: {DEFAULT_DOCS_DIR})")
+    p.add_argument("--no-docs", action="store_true", help="do not write the results page nor Data Docs (benchmarks)")
     p.add_argument("--suite", action="append", default=None, metavar="NAME",
                    help="only this suite / kind / guarded table (repeatable); default: all")
     p.add_argument("--all-keys", action="store_true", help="print every sample key of failures (up to 20 each)")
@@ -80,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{passed} of {len(results)} expectations passed, {len(warned)} warning(s), "
           f"{len(failed)} blocking failure(s) in {elapsed:.1f}s")
     if docs_dir is not None:
-        print(f">> Data Docs: {docs_dir / 'index.html'}")
+        from expectations.html import RESULTS_PAGE
+
+        print(f">> Validation results (self-contained, opens offline): {docs_dir / RESULTS_PAGE}")
+        print(f">> Great Expectations Data Docs (need internet for their styles): {docs_dir / 'index.html'}")
     if warned:
         print("\nwarnings (reported, not blocking):")
         print("\n".join(_describe(r, args.all_keys) for r in warned))

@@ -1,11 +1,20 @@
 """The finance report: one static, self-contained HTML page per publish.
 
-No JavaScript, no web fonts, no CDN: inline CSS and SVG charts drawn here, so the file opens in
-any browser offline and can be mailed or archived as is. Data comes from the *published* DuckDB
-file, opened read-only, so the report shows exactly what BI tools see.
+No JavaScript, no web fonts, no CDN: the page is rendered from Jinja2 templates
+(``orchestration/templates/``, autoescape on) with inline CSS, and its charts are Vega-Lite
+specs (Altair) rendered here to static SVG by vl-convert (``orchestration/charts.py``) and
+inlined, so the file opens in any browser offline and can be mailed or archived as is. Data
+comes from the *published* DuckDB file, opened read-only, so the report shows exactly what BI
+tools see.
 
     write_report(published_db_path, out_dir) -> Path
         writes out_dir/reports/report-<as_of>-<run_id>.html (kept) and out_dir/report.html (latest)
+    render_report(published_db_path) -> (html, info)
+
+Sections: reconciliation exceptions, the exception queue (``marts.exception_queue``), the
+exception lifecycle (``marts.exception_history``), bank and gateway auto-matching
+(``marts.cash_matching_daily``), AR aging, the daily cash tie-out, gateway payouts, and the
+publish itself. A section whose table is not in the published file says "not available".
 
 Tolerant of the marts' optional columns: ``daily_cash_reconciliation`` is shown with every
 column it has; columns whose name says difference (``diff``, ``variance``, ``delta``,
@@ -13,22 +22,29 @@ column it has; columns whose name says difference (``diff``, ``variance``, ``del
 """
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import duckdb
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
+from orchestration import charts
+
+TEMPLATES = Path(__file__).with_name("templates")
 TOP_CUSTOMERS = 20
 TOP_EXCEPTIONS = 25
+TOP_QUEUE = 20
 MAX_CASH_ROWS = 500
+MAX_MATCH_ROWS = 500
 TOLERANCE = Decimal("0.005")  # a difference that rounds to a cent is a difference
 BUCKET_ORDER = ("current", "1-30", "31-60", "61-90", "90+")
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
@@ -36,47 +52,15 @@ SEVERITY_COLORS = {"critical": "#7f1d1d", "high": "#dc2626", "medium": "#f59e0b"
                    "info": "#94a3b8"}
 OTHER_COLORS = ("#0d9488", "#7c3aed", "#db2777", "#65a30d", "#475569")
 BUCKET_COLORS = {"current": "#16a34a", "1-30": "#84cc16", "31-60": "#f59e0b", "61-90": "#ea580c", "90+": "#b91c1c"}
+SYSTEM_COLORS = {"bank": "#1d4ed8", "payments": "#0d9488"}
 DIFF_PATTERN = re.compile(r"diff|variance|delta|unexplained|gap", re.IGNORECASE)
-
-CSS = """
-body{font-family:-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans CJK SC",sans-serif;
- margin:0;color:#0f172a;background:#f8fafc;font-size:14px}
-main{max-width:1180px;margin:0 auto;padding:24px}
-header{background:#0f172a;color:#f8fafc;padding:18px 24px}
-header h1{margin:0 0 6px 0;font-size:22px}
-header .meta{font-size:13px;color:#cbd5e1}
-header .meta b{color:#f8fafc}
-section{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:16px 20px;margin:18px 0}
-h2{font-size:18px;margin:0 0 12px 0}
-h3{font-size:15px;margin:18px 0 8px 0}
-.kpis{display:flex;flex-wrap:wrap;gap:12px}
-.kpi{flex:1 1 160px;border:1px solid #e2e8f0;border-radius:6px;padding:10px 12px;background:#f8fafc}
-.kpi .v{font-size:20px;font-weight:600}
-.kpi .l{font-size:12px;color:#475569}
-.kpi.bad .v{color:#b91c1c}
-.kpi.ok .v{color:#15803d}
-table{border-collapse:collapse;width:100%;font-size:13px}
-th,td{padding:4px 8px;border-bottom:1px solid #e2e8f0;text-align:left;white-space:nowrap}
-th{background:#f1f5f9;position:sticky;top:0}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-tr.off td{background:#fef2f2}
-td.off{background:#fecaca !important;color:#7f1d1d;font-weight:600}
-.scroll{max-height:520px;overflow:auto;border:1px solid #e2e8f0}
-.note{color:#475569;font-size:12px}
-.missing{color:#b45309}
-.legend span{display:inline-block;margin-right:14px;font-size:12px}
-.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
-svg text{font-family:inherit}
-@media print{body{background:#fff}.scroll{max-height:none;overflow:visible}section{break-inside:avoid}}
-"""
+QUEUE_COLUMNS = ("priority_rank", "exception_id", "exception_type", "severity", "order_id",
+                 "amount_at_risk_cny", "age_days", "owner")
+HISTORY_REQUIRED = ("exception_id", "first_seen_as_of", "resolved_as_of")
 
 
 # --------------------------------------------------------------------------------------------
-# formatting helpers
-
-
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
+# formatting helpers (also the templates' filters)
 
 
 def _money(value: Any) -> str:
@@ -87,6 +71,10 @@ def _money(value: Any) -> str:
 
 def _int(value: Any) -> str:
     return "" if value is None else f"{int(value):,}"
+
+
+def _percent(value: Any) -> str:
+    return "" if value is None else f"{100 * float(value):.1f}%"
 
 
 def _cell(value: Any) -> str:
@@ -122,106 +110,43 @@ def _severity_color(severity: str, others: dict[str, str]) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# SVG charts
+# tables: built here (what is numeric, which cell is off), drawn by the `table` macro
 
 
-def _stacked_hbar(rows: list[tuple[str, list[tuple[str, float, str]]]], *, unit: str = "",
-                  width: int = 760, label_width: int = 260, bar_height: int = 20) -> str:
-    """Horizontal stacked bars. rows: (label, [(segment name, value, color), ...])."""
-    if not rows:
-        return '<p class="note">nothing to chart</p>'
-    gap = 6
-    top = 4
-    chart_w = width - label_width - 90
-    total_max = max(sum(v for _, v, _ in segs) for _, segs in rows) or 1
-    height = top + len(rows) * (bar_height + gap) + 4
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img">']
-    for i, (label, segs) in enumerate(rows):
-        y = top + i * (bar_height + gap)
-        parts.append(f'<text x="{label_width - 8}" y="{y + bar_height * 0.72:.1f}" font-size="12" '
-                     f'text-anchor="end" fill="#0f172a">{_e(label)}</text>')
-        x = float(label_width)
-        for name, value, color in segs:
-            w = chart_w * float(value) / float(total_max)
-            if w <= 0:
-                continue
-            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{max(w, 1):.1f}" height="{bar_height}" '
-                         f'fill="{color}"><title>{_e(label)} / {_e(name)}: {_e(_fmt_num(value))}{_e(unit)}</title></rect>')
-            x += w
-        total = sum(v for _, v, _ in segs)
-        parts.append(f'<text x="{x + 6:.1f}" y="{y + bar_height * 0.72:.1f}" font-size="12" '
-                     f'fill="#334155">{_e(_fmt_num(total))}{_e(unit)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+@dataclass
+class Cell:
+    text: str
+    cls: str = ""
 
 
-def _vbar(rows: list[tuple[str, float, str]], *, width: int = 760, height: int = 240, unit: str = "") -> str:
-    """Vertical bars (label, value, color); negative values hang below the zero line."""
-    if not rows:
-        return '<p class="note">nothing to chart</p>'
-    rotate = len(rows) > 12
-    # rotated date labels hang down-left from their anchor: room below and on the left
-    pad_l, pad_r, pad_t, pad_b = (46, 10, 22, 74) if rotate else (10, 10, 22, 46)
-    height += 28 if rotate else 0
-    vmax = max(max(float(v) for _, v, _ in rows), 0.0)
-    vmin = min(min(float(v) for _, v, _ in rows), 0.0)
-    span = (vmax - vmin) or 1.0
-    plot_h = height - pad_t - pad_b
-    zero_y = pad_t + plot_h * vmax / span
-    slot = (width - pad_l - pad_r) / len(rows)
-    bar_w = max(min(slot * 0.7, 80), 2)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img">',
-             f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{zero_y:.1f}" y2="{zero_y:.1f}" stroke="#94a3b8"/>']
-    for i, (label, value, color) in enumerate(rows):
-        v = float(value)
-        h = plot_h * abs(v) / span
-        x = pad_l + i * slot + (slot - bar_w) / 2
-        y = zero_y - h if v >= 0 else zero_y
-        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{max(h, 0.5):.1f}" fill="{color}">'
-                     f'<title>{_e(label)}: {_e(_fmt_num(value))}{_e(unit)}</title></rect>')
-        if not rotate:
-            ty = (y - 4) if v >= 0 else (zero_y - 4)  # negative: label above the zero line
-            parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{ty:.1f}" font-size="11" text-anchor="middle" '
-                         f'fill="#334155">{_e(_fmt_num(value))}</text>')
-        lx, ly = x + bar_w / 2, height - pad_b + 14
-        if rotate:
-            parts.append(f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="10" text-anchor="end" '
-                         f'transform="rotate(-45 {lx:.1f} {ly:.1f})" fill="#0f172a">{_e(label)}</text>')
-        else:
-            parts.append(f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="12" text-anchor="middle" '
-                         f'fill="#0f172a">{_e(label)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+@dataclass
+class Row:
+    cells: list[Cell]
+    cls: str = ""
 
 
-def _fmt_num(value: Any) -> str:
-    if isinstance(value, int):
-        return f"{value:,}"
-    return _money(value)
+@dataclass
+class Table:
+    headers: list[tuple[str, bool]]  # (name, numeric)
+    rows: list[Row] = field(default_factory=list)
+    scroll: bool = False
 
 
 def _table(headers: list[str], rows: list[list[Any]], *, numeric: set[int] | None = None,
-           cell_class=None, row_class=None, scroll: bool = False) -> str:
+           cell_class: Callable[[int, Any], bool] | None = None,
+           row_class: Callable[[list[Any]], str] | None = None,
+           formats: dict[int, Callable[[Any], str]] | None = None, scroll: bool = False) -> Table:
     numeric = numeric if numeric is not None else {
         i for i in range(len(headers)) if rows and all(_is_number(r[i]) or r[i] is None for r in rows)}
-    out = ["<table><thead><tr>"]
-    out += [f'<th class="n">{_e(h)}</th>' if i in numeric else f"<th>{_e(h)}</th>" for i, h in enumerate(headers)]
-    out.append("</tr></thead><tbody>")
+    formats = formats or {}
+    out = []
     for r in rows:
-        rc = row_class(r) if row_class else ""
-        out.append(f'<tr class="{rc}">' if rc else "<tr>")
+        cells = []
         for i, v in enumerate(r):
-            classes = ["n"] if i in numeric else []
-            if cell_class and cell_class(i, v):
-                classes.append("off")
-            cls = f' class="{" ".join(classes)}"' if classes else ""
-            out.append(f"<td{cls}>{_e(_cell(v))}</td>")
-        out.append("</tr>")
-    out.append("</tbody></table>")
-    body = "".join(out)
-    return f'<div class="scroll">{body}</div>' if scroll else body
+            classes = (["n"] if i in numeric else []) + (["off"] if cell_class and cell_class(i, v) else [])
+            cells.append(Cell(formats.get(i, _cell)(v), " ".join(classes)))
+        out.append(Row(cells, row_class(r) if row_class else ""))
+    return Table([(h, i in numeric) for i, h in enumerate(headers)], out, scroll)
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,18 +187,28 @@ def _publication(db: _Db) -> dict[str, Any]:
     return pub
 
 
-def _missing(table: str) -> str:
-    return f'<p class="missing">Table <code>{_e(table)}</code> is not in this publish.</p>'
+def _missing(table: str) -> dict[str, Any]:
+    """A section whose table is not in this publish (the template says "not available")."""
+    return {"missing": table}
+
+
+def _min_match_rate() -> float:
+    """The bank auto-match target the `warn` expectation uses (O2C_MIN_MATCH_RATE, default 0.80)."""
+    try:
+        from expectations.config import ExpectationSettings
+
+        return ExpectationSettings.from_env().min_match_rate
+    except ValueError:
+        return ExpectationSettings().min_match_rate
 
 
 # --------------------------------------------------------------------------------------------
-# sections
+# sections: each returns (template context, kpi)
 
 
-def _section_exceptions(db: _Db) -> tuple[str, dict[str, Any]]:
+def _section_exceptions(db: _Db) -> tuple[dict[str, Any], dict[str, Any]]:
     if not db.has("marts", "reconciliation_exceptions"):
-        return "<section id=\"exceptions\"><h2>Reconciliation exceptions</h2>" + _missing(
-            "marts.reconciliation_exceptions") + "</section>", {}
+        return _missing("marts.reconciliation_exceptions"), {}
     cols = {c for c, _ in db.columns("marts", "reconciliation_exceptions")}
     # amount_at_risk is in the exception's currency: never add up across currencies
     if "amount_at_risk_cny" in cols:
@@ -305,26 +240,25 @@ def _section_exceptions(db: _Db) -> tuple[str, dict[str, Any]]:
     def label(c: str) -> str:
         return f"amount_at_risk {c}".strip()
 
-    count_chart = _stacked_hbar([(t, [(s, counts[(t, s)], colors[s]) for s in severities if (t, s) in counts])
-                                 for t in types])
-    amount_charts = ""
+    count_chart = charts.stacked_hbar(
+        [(t, s, counts[(t, s)]) for t in types for s in severities if (t, s) in counts],
+        labels=types, segments=severities, colors=[colors[s] for s in severities], legend="severity",
+        value_title="exceptions")
+    amount_charts = []
     for c in currencies:
         ranked = sorted((t for t in types if amount(t, c=c) > 0), key=lambda t: (-amount(t, c=c), t))
-        amount_charts += (f"<h3>Amount at risk by type and severity{(' — ' + _e(c)) if c else ''}</h3>"
-                          + _stacked_hbar([(t, [(s, float(amount(t, s, c)), colors[s]) for s in severities
-                                                if amount(t, s, c) > 0]) for t in ranked]))
-    legend = '<p class="legend">' + "".join(
-        f'<span><i style="background:{colors[s]}"></i>{_e(s)}</span>' for s in severities) + "</p>"
+        amount_charts.append((c, charts.stacked_hbar(
+            [(t, s, amount(t, s, c)) for t in ranked for s in severities if amount(t, s, c) > 0],
+            labels=ranked, segments=severities, colors=[colors[s] for s in severities], legend="severity",
+            value_title=f"amount at risk {c}".strip(), money=True)))
 
     matrix_rows = [[t] + [counts.get((t, s), 0) for s in severities]
                    + [sum(counts.get((t, s), 0) for s in severities)] + [amount(t, c=c) for c in currencies]
                    for t in types]
     matrix_rows.append(["Total"] + [sum(counts.get((t, s), 0) for t in types) for s in severities]
                        + [total_n] + [amount(c=c) for c in currencies])
-    matrix = _table(["exception_type"] + severities + ["exceptions"] + [label(c) for c in currencies], matrix_rows)
     sev_rows = [[s, sum(counts.get((t, s), 0) for t in types)] + [amount(s=s, c=c) for c in currencies]
                 for s in severities]
-    sev_table = _table(["severity", "exceptions"] + [label(c) for c in currencies], sev_rows)
 
     top_cols = [c for c in ("exception_type", "severity", "order_id", "document_id", "amount_at_risk",
                             "currency", "amount_at_risk_cny") if c in cols]
@@ -333,33 +267,165 @@ def _section_exceptions(db: _Db) -> tuple[str, dict[str, Any]]:
                       ORDER BY {amount_col} DESC, exception_type, order_id NULLS LAST, document_id NULLS LAST
                       LIMIT {TOP_EXCEPTIONS}""")
     at_risk = {c: amount(c=c) for c in currencies}
-    at_risk_html = "<br>".join(f"{_e(c)} {_money(a)}".strip() for c, a in at_risk.items()) or _money(0)
-    any_risk = any(a != 0 for a in at_risk.values())
+    at_risk_lines = [f"{c} {_money(a)}".strip() for c, a in at_risk.items()] or [_money(0)]
     kpi = {"exceptions": total_n, "amount_at_risk": at_risk, "types": len(types)}
-    body = f"""
-<section id="exceptions"><h2>Reconciliation exceptions</h2>
-<div class="kpis">
- <div class="kpi {'bad' if total_n else 'ok'}"><div class="v">{_int(total_n)}</div><div class="l">exceptions</div></div>
- <div class="kpi {'bad' if any_risk else 'ok'}"><div class="v">{at_risk_html}</div><div class="l">amount at risk (sum of {_e(amount_col)}{', per currency' if len(currencies) > 1 else ''})</div></div>
- <div class="kpi"><div class="v">{len(types)}</div><div class="l">exception types present</div></div>
-</div>
-<h3>Exceptions by type and severity (count)</h3>{legend}{count_chart}
-{amount_charts}
-<h3>Type × severity</h3>{matrix}
-<h3>By severity</h3>{sev_table}
-<h3>Largest amounts at risk (top {TOP_EXCEPTIONS})</h3>
-{_table(top_cols, [list(r) for r in top]) if top else '<p class="note">no exception carries an amount at risk</p>'}
-</section>"""
-    return body, kpi
+    return {
+        "missing": None, "total": total_n, "at_risk": Markup("<br>").join(at_risk_lines),
+        "any_risk": any(a != 0 for a in at_risk.values()), "amount_col": amount_col,
+        "per_currency": len(currencies) > 1, "types": len(types), "count_chart": count_chart,
+        "amount_charts": amount_charts,
+        "matrix": _table(["exception_type"] + severities + ["exceptions"] + [label(c) for c in currencies],
+                         matrix_rows),
+        "by_severity": _table(["severity", "exceptions"] + [label(c) for c in currencies], sev_rows),
+        "top_n": TOP_EXCEPTIONS, "top": _table(top_cols, [list(r) for r in top]) if top else None,
+    }, kpi
 
 
-def _section_aging(db: _Db) -> tuple[str, dict[str, Any]]:
+def _section_queue(db: _Db) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The open exceptions finance works through, in the queue's documented priority order."""
+    if not db.has("marts", "exception_queue"):
+        return _missing("marts.exception_queue"), {}
+    cols = [c for c, _ in db.columns("marts", "exception_queue")]
+    shown = [c for c in QUEUE_COLUMNS if c in cols]
+    where = "WHERE status = 'open'" if "status" in cols else ""
+    order = ("priority_rank NULLS LAST, " if "priority_rank" in cols else "") + (
+        "exception_id" if "exception_id" in cols else "1")
+    total = db.rows(f"SELECT count(*) FROM marts.exception_queue {where}")[0][0]
+    rows = db.rows(f"SELECT {', '.join(shown)} FROM marts.exception_queue {where} ORDER BY {order} "
+                   f"LIMIT {TOP_QUEUE}") if shown else []
+    at_risk = (db.rows(f"SELECT coalesce(sum(amount_at_risk_cny), 0) FROM marts.exception_queue {where}")[0][0]
+               if "amount_at_risk_cny" in cols else None)
+    oldest = db.rows(f"SELECT max(age_days) FROM marts.exception_queue {where}")[0][0] if "age_days" in cols else None
+    numeric = {i for i, c in enumerate(shown) if c in ("priority_rank", "amount_at_risk_cny", "age_days")}
+    kpi = {"queue_open": total, "queue_amount_at_risk_cny": at_risk, "queue_oldest_age_days": oldest}
+    return {
+        "missing": None, "total": total, "at_risk": at_risk, "oldest": oldest, "top_n": TOP_QUEUE,
+        "missing_columns": [c for c in QUEUE_COLUMNS if c not in cols],
+        "table": _table(shown, [list(r) for r in rows], numeric=numeric) if rows else None,
+    }, kpi
+
+
+def _section_lifecycle(db: _Db) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Opened and resolved per publish, and how many were open after each publish."""
+    if not db.has("marts", "exception_history"):
+        return _missing("marts.exception_history"), {}
+    cols = [c for c, _ in db.columns("marts", "exception_history")]
+    lacking = [c for c in HISTORY_REQUIRED if c not in cols]
+    if lacking:
+        return {"missing": None, "lacking": lacking}, {}
+    has_status = "status" in cols
+    waived = "coalesce(status = 'waived', false)" if has_status else "false"
+    publications = ("UNION SELECT CAST(as_of AS TIMESTAMP) FROM meta.publications"
+                    if db.has("meta", "publications") else "")
+    # open after a publish t: first seen at or before t and not resolved by t; waived exceptions
+    # (no date recorded for the waiver) are left out of every point, like the queue leaves them out
+    per_publish = db.rows(f"""
+        WITH h AS (SELECT CAST(first_seen_as_of AS TIMESTAMP) AS f, CAST(resolved_as_of AS TIMESTAMP) AS r,
+                          {waived} AS waived
+                   FROM marts.exception_history),
+             pts AS (SELECT f AS t FROM h UNION SELECT r FROM h {publications})
+        SELECT t,
+               (SELECT count(*) FROM h WHERE h.f = pts.t) AS opened,
+               (SELECT count(*) FROM h WHERE h.r = pts.t) AS resolved,
+               (SELECT count(*) FROM h WHERE h.f <= pts.t AND (h.r IS NULL OR h.r > pts.t) AND NOT h.waived) AS open
+        FROM pts WHERE t IS NOT NULL AND t >= (SELECT min(f) FROM h) ORDER BY t""")
+    if has_status:
+        status_expr = "status"
+    else:
+        status_expr = "CASE WHEN resolved_as_of IS NULL THEN 'open' ELSE 'resolved' END"
+    by_status = dict(db.rows(f"SELECT {status_expr}, count(*) FROM marts.exception_history GROUP BY 1"))
+    reopened = (db.rows("SELECT count(*) FROM marts.exception_history WHERE times_reopened > 0")[0][0]
+                if "times_reopened" in cols else None)
+    oldest = (db.rows(f"SELECT max(age_days) FROM marts.exception_history WHERE {status_expr} = 'open'")[0][0]
+              if "age_days" in cols else None)
+    latest = per_publish[-1] if per_publish else None
+    x = [_cell(t) for t, *_ in per_publish]
+    flow_chart = charts.grouped_bars(
+        [(xi, "opened", o) for xi, (_, o, _r, _n) in zip(x, per_publish)]
+        + [(xi, "resolved", r) for xi, (_, _o, r, _n) in zip(x, per_publish)],
+        series=["opened", "resolved"], colors=["#dc2626", "#16a34a"], value_title="exceptions")
+    open_chart = charts.lines([(xi, "open", n) for xi, (*_, n) in zip(x, per_publish)],
+                              series=["open"], colors=["#b45309"], value_title="open exceptions")
+    by_type = None
+    if "exception_type" in cols:
+        type_rows = db.rows(f"""
+            SELECT exception_type, count(*) FILTER (WHERE {status_expr} = 'open'),
+                   count(*) FILTER (WHERE {status_expr} = 'resolved'), count(*) FILTER (WHERE {status_expr} = 'waived'),
+                   {"count(*) FILTER (WHERE times_reopened > 0)" if "times_reopened" in cols else "NULL"},
+                   {"max(age_days) FILTER (WHERE " + status_expr + " = 'open')" if "age_days" in cols else "NULL"}
+            FROM marts.exception_history GROUP BY 1 ORDER BY 2 DESC, 1""")
+        by_type = _table(["exception_type", "open", "resolved", "waived", "reopened at least once",
+                          "oldest open (days)"], [list(r) for r in type_rows], numeric={1, 2, 3, 4, 5})
+    kpi = {"history_open": by_status.get("open", 0), "history_resolved": by_status.get("resolved", 0),
+           "history_waived": by_status.get("waived", 0), "history_reopened": reopened,
+           "history_publishes": len(per_publish),
+           "opened_latest": latest[1] if latest else 0, "resolved_latest": latest[2] if latest else 0}
+    return {
+        "missing": None, "lacking": [], "kpi": kpi, "oldest": oldest, "latest": _cell(latest[0]) if latest else "",
+        "flow_chart": flow_chart, "open_chart": open_chart, "by_type": by_type,
+        "per_publish": _table(["as_of (UTC)", "opened", "resolved", "open after"],
+                              [list(r) for r in reversed(per_publish)], numeric={1, 2, 3}, scroll=True),
+    }, kpi
+
+
+def _section_matching(db: _Db) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Auto-match rate per China-local value date and system (bank lines, gateway captures)."""
+    table = "cash_matching_daily"
+    if not db.has("marts", table):
+        return _missing("marts." + table), {}
+    cols = [c for c, _ in db.columns("marts", table)]
+    if not {"value_date", "system", "lines_received", "lines_unmatched"} <= set(cols):
+        return {"missing": None, "lacking": sorted({"value_date", "system", "lines_received", "lines_unmatched"}
+                                                   - set(cols))}, {}
+    target = _min_match_rate()
+    rate = "CASE WHEN sum(lines_received) > 0 THEN 1 - sum(lines_unmatched) / sum(lines_received) END"
+    per_day = db.rows(f"SELECT value_date, system, {rate} FROM marts.{table} GROUP BY 1, 2 ORDER BY 1, 2")
+    systems = _ordered({s for _, s, _ in per_day}, ("bank", "payments"))
+    others: dict[str, str] = {}
+    colors = [SYSTEM_COLORS.get(s) or others.setdefault(s, OTHER_COLORS[len(others) % len(OTHER_COLORS)])
+              for s in systems]
+    chart = charts.lines([(_cell(d), s, r) for d, s, r in per_day], series=systems, colors=colors,
+                         value_title="auto-match rate", legend="system", percent=True,
+                         target=target, target_label=f"bank target {_percent(target)}")
+    overall = {s: r for s, r in db.rows(f"SELECT system, {rate} FROM marts.{table} GROUP BY 1")}
+    bank_days = [(d, r) for d, s, r in per_day if s == "bank" and r is not None]
+    under = [d for d, r in bank_days if float(r) < target]
+    shown = [c for c in ("value_date", "system", "lines_received", "lines_matched_payout", "lines_matched_remark",
+                         "lines_matched_counterparty", "lines_matched_order", "lines_unmatched", "auto_match_rate",
+                         "amount_received_cny", "amount_unmatched_cny") if c in cols]
+    total_rows = db.rows(f"SELECT count(*) FROM marts.{table}")[0][0]
+    rows = db.rows(f"SELECT {', '.join(shown)} FROM marts.{table} ORDER BY value_date DESC, system "
+                   f"LIMIT {MAX_MATCH_ROWS}")
+    rate_idx = shown.index("auto_match_rate") if "auto_match_rate" in shown else None
+    sys_idx = shown.index("system")
+
+    def below(r: list[Any]) -> str:
+        return ("under" if rate_idx is not None and r[sys_idx] == "bank" and r[rate_idx] is not None
+                and float(r[rate_idx]) < target else "")
+
+    kpi = {"match_rate": {s: (float(r) if r is not None else None) for s, r in overall.items()},
+           "match_days_under_target": len(under), "match_target": target,
+           "match_latest_bank_rate": float(bank_days[-1][1]) if bank_days else None}
+    return {
+        "missing": None, "lacking": [], "chart": chart, "target": _percent(target),
+        "overall": [(s, _percent(overall.get(s))) for s in systems],
+        "latest_bank": (_cell(bank_days[-1][0]), _percent(bank_days[-1][1])) if bank_days else None,
+        "under": [_cell(d) for d in under], "bank_days": len(bank_days),
+        "shown_note": total_rows > MAX_MATCH_ROWS, "max_rows": MAX_MATCH_ROWS, "total_rows": total_rows,
+        "table": _table(shown, [list(r) for r in rows], formats={rate_idx: _percent} if rate_idx is not None else None,
+                        numeric={i for i, c in enumerate(shown) if c not in ("value_date", "system")},
+                        row_class=below, scroll=True),
+    }, kpi
+
+
+def _section_aging(db: _Db) -> tuple[dict[str, Any], dict[str, Any]]:
     if not db.has("marts", "ar_aging"):
-        return '<section id="ar-aging"><h2>AR aging</h2>' + _missing("marts.ar_aging") + "</section>", {}
+        return _missing("marts.ar_aging"), {}
     by_bucket = {b: (Decimal(str(a or 0)), int(n or 0)) for b, a, n in db.rows(
         "SELECT bucket, sum(amount_cny), sum(order_count) FROM marts.ar_aging GROUP BY bucket")}
     buckets = _ordered(set(by_bucket), BUCKET_ORDER)
-    chart = _vbar([(b, float(by_bucket[b][0]), BUCKET_COLORS.get(b, "#64748b")) for b in buckets], unit=" CNY")
+    chart = charts.vbar([(b, by_bucket[b][0], BUCKET_COLORS.get(b, "#64748b")) for b in buckets],
+                        value_title="open receivables (CNY)")
     total_cny = sum((v[0] for v in by_bucket.values()), Decimal(0))
     overdue_cny = sum((by_bucket[b][0] for b in buckets if b != "current"), Decimal(0))
     bucket_rows = [[b, by_bucket[b][1], by_bucket[b][0]] for b in buckets]
@@ -388,21 +454,14 @@ def _section_aging(db: _Db) -> tuple[str, dict[str, Any]]:
     cust_rows = [[k[0], k[1]] + [v["b"].get(b, Decimal(0)) for b in buckets] + [v["amount"], v["cny"], v["orders"]]
                  for k, v in sorted(cust.items(), key=lambda kv: (-kv[1]["total"], str(kv[0][0]), str(kv[0][1])))]
     kpi = {"ar_total_cny": total_cny, "ar_overdue_cny": overdue_cny}
-    body = f"""
-<section id="ar-aging"><h2>AR aging</h2>
-<div class="kpis">
- <div class="kpi"><div class="v">{_money(total_cny)}</div><div class="l">open receivables, CNY</div></div>
- <div class="kpi {'bad' if overdue_cny > 0 else 'ok'}"><div class="v">{_money(overdue_cny)}</div><div class="l">past due (not current), CNY</div></div>
-</div>
-<h3>Open receivables by bucket (CNY)</h3>{chart}
-{_table(["bucket", "order_count", "amount_cny"], bucket_rows)}
-<h3>By currency (original currency)</h3>
-{_table(["currency"] + buckets + ["total"], ccy_rows) if ccy_rows else '<p class="note">no open receivable</p>'}
-<h3>Top {TOP_CUSTOMERS} customers by open receivables (CNY)</h3>
-{_table(["customer_id", "currency"] + buckets + ["total", "total_cny", "order_count"], cust_rows) if cust_rows else '<p class="note">no open receivable</p>'}
-<p class="note">Negative amounts are prepayments (ar_outstanding &lt; 0). Age counts days past first_invoiced_at + 30 days for net30 orders.</p>
-</section>"""
-    return body, kpi
+    return {
+        "missing": None, "total_cny": total_cny, "overdue_cny": overdue_cny, "chart": chart,
+        "buckets": _table(["bucket", "order_count", "amount_cny"], bucket_rows),
+        "by_currency": _table(["currency"] + buckets + ["total"], ccy_rows) if ccy_rows else None,
+        "top_n": TOP_CUSTOMERS,
+        "customers": _table(["customer_id", "currency"] + buckets + ["total", "total_cny", "order_count"], cust_rows)
+        if cust_rows else None,
+    }, kpi
 
 
 def _pick_date_column(columns: list[tuple[str, str]]) -> str | None:
@@ -419,10 +478,10 @@ def _pick_date_column(columns: list[tuple[str, str]]) -> str | None:
     return None
 
 
-def _section_cash(db: _Db) -> tuple[str, dict[str, Any]]:
+def _section_cash(db: _Db) -> tuple[dict[str, Any], dict[str, Any]]:
     table = "daily_cash_reconciliation"
     if not db.has("marts", table):
-        return '<section id="cash"><h2>Daily cash tie-out</h2>' + _missing("marts." + table) + "</section>", {}
+        return _missing("marts." + table), {}
     columns = db.columns("marts", table)
     names = [c for c, _ in columns]
     numeric_types = ("DECIMAL", "DOUBLE", "FLOAT", "REAL", "INTEGER", "BIGINT", "HUGEINT", "SMALLINT", "NUMERIC")
@@ -440,45 +499,31 @@ def _section_cash(db: _Db) -> tuple[str, dict[str, Any]]:
         return _is_number(value) and abs(Decimal(str(value))) > TOLERANCE
 
     kpi: dict[str, Any] = {"cash_rows": total_rows, "diff_columns": diff_cols}
-    summary = ""
-    chart = ""
+    ctx: dict[str, Any] = {"missing": None, "total_rows": total_rows, "diff": None, "chart": None,
+                           "shown_note": total_rows > MAX_CASH_ROWS, "max_rows": MAX_CASH_ROWS}
     if diff_cols:
         cond = " OR ".join(f'abs(coalesce("{c}", 0)) > {TOLERANCE}' for c in diff_cols)
         n_off = db.rows(f"SELECT count(*) FROM marts.{table} WHERE {cond}")[0][0]
         main_diff = diff_cols[0]
-        abs_total = db.rows(f'SELECT coalesce(sum(abs("{main_diff}")), 0) FROM marts.{table}')[0][0]
-        kpi.update(rows_with_difference=n_off, abs_difference=Decimal(str(abs_total)))
-        summary = f"""<div class="kpis">
- <div class="kpi"><div class="v">{_int(total_rows)}</div><div class="l">date × system × method rows</div></div>
- <div class="kpi {'bad' if n_off else 'ok'}"><div class="v">{_int(n_off)}</div><div class="l">rows that do not tie (|difference| &gt; 0.00)</div></div>
- <div class="kpi {'bad' if abs_total else 'ok'}"><div class="v">{_money(abs_total)}</div><div class="l">Σ |{_e(main_diff)}|</div></div>
-</div>"""
+        abs_total = Decimal(str(db.rows(f'SELECT coalesce(sum(abs("{main_diff}")), 0) FROM marts.{table}')[0][0]))
+        kpi.update(rows_with_difference=n_off, abs_difference=abs_total)
+        ctx["diff"] = {"column": main_diff, "rows_off": n_off, "abs_total": abs_total}
         if date_col:
             per_day = db.rows(f'SELECT "{date_col}", sum("{main_diff}") FROM marts.{table} '
                               f'GROUP BY 1 ORDER BY 1')
-            chart = ("<h3>Difference per day (" + _e(main_diff) + ", summed over systems and methods)</h3>"
-                     + _vbar([(_cell(d), float(v or 0), "#b91c1c" if off(v) else "#16a34a") for d, v in per_day]))
-    else:
-        summary = (f'<p class="note">{_int(total_rows)} rows; no difference column found '
-                   f'(looked for names containing diff, variance, delta, unexplained, gap).</p>')
-    shown = "" if total_rows <= MAX_CASH_ROWS else f'<p class="note">latest {MAX_CASH_ROWS} of {total_rows} rows shown.</p>'
-    detail = _table(names, [list(r) for r in rows], numeric={i for i, c in enumerate(names) if c in numeric_cols},
-                    cell_class=lambda i, v: i in diff_idx and off(v),
-                    row_class=lambda r: "off" if any(off(r[i]) for i in diff_idx) else "", scroll=True)
-    body = f"""
-<section id="cash"><h2>Daily cash tie-out</h2>
-{summary}{chart}
-<h3>Tie-out by China-local date, system and method</h3>{shown}
-{detail}
-<p class="note">Rows whose difference is not zero are shaded; the difference cells are marked.</p>
-</section>"""
-    return body, kpi
+            ctx["chart"] = charts.vbar([(_cell(d), v or 0, "#b91c1c" if off(v) else "#16a34a") for d, v in per_day],
+                                       value_title=f"{main_diff} (CNY)")
+    ctx["detail"] = _table(names, [list(r) for r in rows],
+                           numeric={i for i, c in enumerate(names) if c in numeric_cols},
+                           cell_class=lambda i, v: i in diff_idx and off(v),
+                           row_class=lambda r: "off" if any(off(r[i]) for i in diff_idx) else "", scroll=True)
+    return ctx, kpi
 
 
-def _section_payouts(db: _Db) -> tuple[str, dict[str, Any]]:
+def _section_payouts(db: _Db) -> tuple[dict[str, Any], dict[str, Any]]:
     """Gateway payouts (docs/settlement.md): received vs awaiting, what the gateway still owes."""
     if not db.has("marts", "gateway_payouts"):
-        return '<section id="payouts"><h2>Gateway payouts</h2>' + _missing("marts.gateway_payouts") + "</section>", {}
+        return _missing("marts.gateway_payouts"), {}
     by_status = db.rows("""SELECT status, count(*), coalesce(sum(net_amount_cny), 0), coalesce(sum(received_amount_cny), 0),
                                   coalesce(sum(difference_cny), 0)
                            FROM marts.gateway_payouts GROUP BY 1 ORDER BY 1""")
@@ -488,80 +533,63 @@ def _section_payouts(db: _Db) -> tuple[str, dict[str, Any]]:
     received = sum(r[1] for r in by_status if r[0] == "received")
     kpi = {"payouts": total, "payouts_received": received,
            "settlement_rate": round(received / total, 4) if total else None}
-    rate = f"{100 * received / total:.1f}%" if total else "n/a"
-    body = f"""
-<section id="payouts"><h2>Gateway payouts</h2>
-<div class="kpis">
- <div class="kpi"><div class="v">{_int(total)}</div><div class="l">payouts reported by the gateway</div></div>
- <div class="kpi {'ok' if total and received == total else 'bad' if total else ''}"><div class="v">{rate}</div><div class="l">received in full (settlement rate)</div></div>
-</div>
-<h3>By status</h3>{_table(["status", "payouts", "net (CNY)", "received (CNY)", "difference (CNY)"],
-                          [list(r) for r in by_status], numeric={1, 2, 3, 4}) if by_status
-                   else '<p class="note">no settlement report in the landing folder.</p>'}
-<h3>Gateway money outstanding (account 1100)</h3>{_table(["currency", "owed by the gateway", "owed (CNY)"],
-                                                        [list(r) for r in owed], numeric={1, 2}) if owed else ''}
-<p class="note">awaiting: within 3 days of the payout date; not_received and mismatch are exceptions.</p>
-</section>"""
-    return body, kpi
+    return {
+        "missing": None, "total": total, "received": received,
+        "rate": f"{100 * received / total:.1f}%" if total else "n/a",
+        "by_status": _table(["status", "payouts", "net (CNY)", "received (CNY)", "difference (CNY)"],
+                            [list(r) for r in by_status], numeric={1, 2, 3, 4}) if by_status else None,
+        "owed": _table(["currency", "owed by the gateway", "owed (CNY)"], [list(r) for r in owed], numeric={1, 2})
+        if owed else None,
+    }, kpi
 
 
-def _section_publication(db: _Db, pub: dict[str, Any]) -> str:
+def _section_publication(db: _Db, pub: dict[str, Any]) -> dict[str, Any]:
     counts = pub.get("row_counts") or {}
-    rows = [[k, v] for k, v in sorted(counts.items())]
     checks = pub.get("check_summary") or {}
     history = db.rows("SELECT publication_id, run_id, as_of, published_at FROM meta.publications "
                       "ORDER BY publication_id DESC LIMIT 10") if db.has("meta", "publications") else []
     unread = checks.get("unread_files") or []
-    unread_html = (f'<p class="note">These files are in the landing folder but no loader reads them (a misspelled '
-                   f'folder, a folder that is not a date, a hidden file): move or rename them.</p>'
-                   f'{_table(["file"], [[path] for path in unread])}' if unread
-                   else '<p class="note">none: every file in the landing folder was read.</p>')
-    return f"""
-<section id="publication"><h2>About this publish</h2>
-<h3 id="unread-files">Files no loader reads ({len(unread)})</h3>{unread_html}
-<h3>Row counts</h3>{_table(["table", "rows"], rows) if rows else '<p class="note">not recorded</p>'}
-<h3>Check summary</h3><pre>{_e(json.dumps(checks, indent=2, sort_keys=True, default=str))}</pre>
-<h3>Recent publishes</h3>{_table(["publication_id", "run_id", "as_of (UTC)", "published_at (UTC)"], [list(h) for h in history]) if history else ''}
-</section>"""
+    return {
+        "unread": unread, "unread_table": _table(["file"], [[path] for path in unread]) if unread else None,
+        "row_counts": _table(["table", "rows"], [[k, v] for k, v in sorted(counts.items())]) if counts else None,
+        "checks": json.dumps(checks, indent=2, sort_keys=True, default=str),
+        "history": _table(["publication_id", "run_id", "as_of (UTC)", "published_at (UTC)"],
+                          [list(h) for h in history]) if history else None,
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # entry point
 
 
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(money=_money, count=_int, cell=_cell, percent=_percent)
+    return env
+
+
 def render_report(published_db_path: str | os.PathLike) -> tuple[str, dict[str, Any]]:
-    """The HTML text and its publication record (run_id, as_of, ...)."""
+    """The HTML text and its publication record (run_id, as_of, ...) with the report's figures."""
     con = duckdb.connect(str(published_db_path), read_only=True)
     try:
         db = _Db(con)
         pub = _publication(db)
-        exceptions, k1 = _section_exceptions(db)
-        aging, k2 = _section_aging(db)
-        cash, k3 = _section_cash(db)
-        payouts, k4 = _section_payouts(db)
+        sections, kpi = {}, {}
+        for name, build in (("exceptions", _section_exceptions), ("queue", _section_queue),
+                            ("lifecycle", _section_lifecycle), ("matching", _section_matching),
+                            ("aging", _section_aging), ("cash", _section_cash), ("payouts", _section_payouts)):
+            sections[name], figures = build(db)
+            kpi.update(figures)
         about = _section_publication(db, pub)
     finally:
         con.close()
     as_of = pub.get("as_of")
-    run_id = pub.get("run_id", "unknown")
-    title = f"o2c finance report — as of {_cell(as_of) if as_of else 'unknown'} UTC"
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)}</title><style>{CSS}</style></head>
-<body>
-<header><h1>{_e(title)}</h1>
-<div class="meta">as_of <b id="as-of">{_e(_cell(as_of) if as_of else 'unknown')} UTC</b> · run <b id="run-id">{_e(run_id)}</b>
- · publication <b>{_e(pub.get('publication_id', '?'))}</b> · published <b>{_e(_cell(pub.get('published_at')))} UTC</b></div>
-</header>
-<main>
-<p class="note">Sections: <a href="#exceptions">exceptions</a> · <a href="#ar-aging">AR aging</a> ·
-<a href="#cash">daily cash tie-out</a> · <a href="#payouts">gateway payouts</a> · <a href="#publication">about this publish</a>.
-All figures come from the published read-only warehouse (o2c.duckdb) of this run.</p>
-{exceptions}{aging}{cash}{payouts}{about}
-</main></body></html>
-"""
-    return page, {**pub, **k1, **k2, **k3, **k4}
+    page = _environment().get_template("report.html.j2").render(
+        pub=pub, as_of=_cell(as_of) if as_of else "unknown", run_id=pub.get("run_id", "unknown"),
+        about=about, **sections)
+    return page, {**pub, **kpi}
 
 
 def _atomic_write(path: Path, text: str) -> None:

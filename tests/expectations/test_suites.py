@@ -280,6 +280,12 @@ def test_cli_passes_on_clean_warehouse_and_writes_data_docs(warehouse, tmp_path)
     assert f"{len(EXPECTATION_IDS)} of {len(EXPECTATION_IDS)} expectations passed" in out.stdout
     assert (docs / "index.html").is_file()
     assert list((docs / "validations").rglob("*.html"))
+    # o2c's own page, readable offline, next to the Data Docs, its path printed
+    page = docs / "validation_results.html"
+    assert f"(self-contained, opens offline): {page}" in out.stdout
+    html = page.read_text(encoding="utf-8")
+    assert html.count('data-status="pass"') == len(EXPECTATION_IDS)
+    assert all(f'data-expectation="{eid}"' in html for eid in EXPECTATION_IDS)
 
 
 def test_cli_exits_non_zero_and_names_the_blocking_failure(warehouse, tmp_path):
