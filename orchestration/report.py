@@ -174,7 +174,9 @@ class _Db:
 def _publication(db: _Db) -> dict[str, Any]:
     if not db.has("meta", "publications"):
         return {}
-    cur = db.con.execute("SELECT * FROM meta.publications ORDER BY publication_id DESC LIMIT 1")
+    # the version this file holds: releases the guard held back are rows too (status 'held')
+    published = "WHERE coalesce(status, 'published') = 'published'" if _has_status(db) else ""
+    cur = db.con.execute(f"SELECT * FROM meta.publications {published} ORDER BY publication_id DESC LIMIT 1")
     row = cur.fetchone()
     if row is None:
         return {}
@@ -185,6 +187,10 @@ def _publication(db: _Db) -> dict[str, Any]:
         except (TypeError, ValueError):
             pub[key] = {}
     return pub
+
+
+def _has_status(db: _Db) -> bool:
+    return db.has("meta", "publications") and "status" in [c for c, _ in db.columns("meta", "publications")]
 
 
 def _missing(table: str) -> dict[str, Any]:
@@ -305,6 +311,49 @@ def _section_queue(db: _Db) -> tuple[dict[str, Any], dict[str, Any]]:
     }, kpi
 
 
+def _per_publish_from_log(db: _Db, waived: str) -> list[tuple]:
+    """Exact, from the published exception log (history.exception_observations, one row per publish
+    and exception): opened = listed now and not by the publish before, resolved = the reverse, so a
+    resolve that was later reopened still counts. Currently waived exceptions are not counted open."""
+    published = ("WHERE coalesce(status, 'published') = 'published'" if _has_status(db) else "")
+    return db.rows(f"""
+        WITH pubs AS (
+            SELECT as_of, row_number() OVER (ORDER BY as_of) AS n FROM (
+                SELECT DISTINCT CAST(as_of AS TIMESTAMP) AS as_of FROM history.exception_observations
+                {"UNION SELECT CAST(as_of AS TIMESTAMP) FROM meta.publications " + published
+                 if db.has("meta", "publications") else ""})),
+             obs AS (SELECT DISTINCT o.exception_id, p.n FROM history.exception_observations o
+                     JOIN pubs p ON CAST(o.as_of AS TIMESTAMP) = p.as_of),
+             waived AS (SELECT exception_id FROM marts.exception_history WHERE {waived})
+        SELECT p.as_of,
+               (SELECT count(*) FROM obs c WHERE c.n = p.n AND NOT EXISTS
+                   (SELECT 1 FROM obs b WHERE b.n = p.n - 1 AND b.exception_id = c.exception_id)) AS opened,
+               (SELECT count(*) FROM obs b WHERE b.n = p.n - 1 AND NOT EXISTS
+                   (SELECT 1 FROM obs c WHERE c.n = p.n AND c.exception_id = b.exception_id)) AS resolved,
+               (SELECT count(*) FROM obs c WHERE c.n = p.n
+                   AND c.exception_id NOT IN (SELECT exception_id FROM waived)) AS open
+        FROM pubs p ORDER BY p.as_of""")
+
+
+def _per_publish_from_history(db: _Db, waived: str) -> list[tuple]:
+    """Without the log (an older published file): from first_seen / resolved_as_of alone, which
+    miss a resolve that was later reopened."""
+    publications = ("UNION SELECT CAST(as_of AS TIMESTAMP) FROM meta.publications"
+                    if db.has("meta", "publications") else "")
+    # open after a publish t: first seen at or before t and not resolved by t; waived exceptions
+    # (no date recorded for the waiver) are left out of every point, like the queue leaves them out
+    return db.rows(f"""
+        WITH h AS (SELECT CAST(first_seen_as_of AS TIMESTAMP) AS f, CAST(resolved_as_of AS TIMESTAMP) AS r,
+                          {waived} AS waived
+                   FROM marts.exception_history),
+             pts AS (SELECT f AS t FROM h UNION SELECT r FROM h {publications})
+        SELECT t,
+               (SELECT count(*) FROM h WHERE h.f = pts.t) AS opened,
+               (SELECT count(*) FROM h WHERE h.r = pts.t) AS resolved,
+               (SELECT count(*) FROM h WHERE h.f <= pts.t AND (h.r IS NULL OR h.r > pts.t) AND NOT h.waived) AS open
+        FROM pts WHERE t IS NOT NULL AND t >= (SELECT min(f) FROM h) ORDER BY t""")
+
+
 def _section_lifecycle(db: _Db) -> tuple[dict[str, Any], dict[str, Any]]:
     """Opened and resolved per publish, and how many were open after each publish."""
     if not db.has("marts", "exception_history"):
@@ -315,20 +364,10 @@ def _section_lifecycle(db: _Db) -> tuple[dict[str, Any], dict[str, Any]]:
         return {"missing": None, "lacking": lacking}, {}
     has_status = "status" in cols
     waived = "coalesce(status = 'waived', false)" if has_status else "false"
-    publications = ("UNION SELECT CAST(as_of AS TIMESTAMP) FROM meta.publications"
-                    if db.has("meta", "publications") else "")
-    # open after a publish t: first seen at or before t and not resolved by t; waived exceptions
-    # (no date recorded for the waiver) are left out of every point, like the queue leaves them out
-    per_publish = db.rows(f"""
-        WITH h AS (SELECT CAST(first_seen_as_of AS TIMESTAMP) AS f, CAST(resolved_as_of AS TIMESTAMP) AS r,
-                          {waived} AS waived
-                   FROM marts.exception_history),
-             pts AS (SELECT f AS t FROM h UNION SELECT r FROM h {publications})
-        SELECT t,
-               (SELECT count(*) FROM h WHERE h.f = pts.t) AS opened,
-               (SELECT count(*) FROM h WHERE h.r = pts.t) AS resolved,
-               (SELECT count(*) FROM h WHERE h.f <= pts.t AND (h.r IS NULL OR h.r > pts.t) AND NOT h.waived) AS open
-        FROM pts WHERE t IS NOT NULL AND t >= (SELECT min(f) FROM h) ORDER BY t""")
+    if db.has("history", "exception_observations"):
+        per_publish = _per_publish_from_log(db, waived)
+    else:
+        per_publish = _per_publish_from_history(db, waived)
     if has_status:
         status_expr = "status"
     else:
@@ -546,14 +585,15 @@ def _section_payouts(db: _Db) -> tuple[dict[str, Any], dict[str, Any]]:
 def _section_publication(db: _Db, pub: dict[str, Any]) -> dict[str, Any]:
     counts = pub.get("row_counts") or {}
     checks = pub.get("check_summary") or {}
-    history = db.rows("SELECT publication_id, run_id, as_of, published_at FROM meta.publications "
+    status = "coalesce(status, 'published')" if _has_status(db) else "'published'"
+    history = db.rows(f"SELECT publication_id, run_id, as_of, published_at, {status} FROM meta.publications "
                       "ORDER BY publication_id DESC LIMIT 10") if db.has("meta", "publications") else []
     unread = checks.get("unread_files") or []
     return {
         "unread": unread, "unread_table": _table(["file"], [[path] for path in unread]) if unread else None,
         "row_counts": _table(["table", "rows"], [[k, v] for k, v in sorted(counts.items())]) if counts else None,
         "checks": json.dumps(checks, indent=2, sort_keys=True, default=str),
-        "history": _table(["publication_id", "run_id", "as_of (UTC)", "published_at (UTC)"],
+        "history": _table(["publication_id", "run_id", "as_of (UTC)", "published_at (UTC)", "status"],
                           [list(h) for h in history]) if history else None,
     }
 

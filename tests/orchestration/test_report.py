@@ -206,6 +206,28 @@ def test_report_shows_opened_resolved_and_open_per_publish(workbench):
     assert "2026-11-10 00:00:00</text>" in lifecycle and ">resolved</text>" in lifecycle
 
 
+def test_per_publish_counts_come_from_the_published_log_when_there_is_one(tmp_path):
+    """With history.exception_observations (what o2c publishes), a resolve that is later reopened
+    still counts as resolved at its publish, and as opened again when it comes back."""
+    from orchestration.report import render_report
+
+    wh = add_workbench_tables(make_warehouse(tmp_path / "warehouse.duckdb"))
+    with duckdb.connect(str(wh)) as con:
+        con.execute("CREATE SCHEMA history")
+        # r1: listed at 11-05, gone at 11-10, back at 11-15 (reopened); h6 is waived (not counted open)
+        con.execute("""CREATE TABLE history.exception_observations AS SELECT * FROM (VALUES
+            (TIMESTAMP '2026-11-05', 'r1'), (TIMESTAMP '2026-11-15', 'r1'),
+            (TIMESTAMP '2026-11-05', 'h6'), (TIMESTAMP '2026-11-10', 'h6'), (TIMESTAMP '2026-11-15', 'h6'),
+            (TIMESTAMP '2026-11-10', 'h4'), (TIMESTAMP '2026-11-15', 'h4'))
+            t(as_of, exception_id)""")
+    out = tmp_path / "published"
+    publish(wh, out, run_id="run-log", as_of="2026-11-15T00:00:00Z", check_summary={})
+    lifecycle = _section(render_report(out / PUBLISHED_FILE)[0], "lifecycle")
+    assert _tds("2026-11-05 00:00:00", 2, 0, 1) in lifecycle
+    assert _tds("2026-11-10 00:00:00", 1, 1, 1) in lifecycle
+    assert _tds("2026-11-15 00:00:00", 1, 0, 2) in lifecycle
+
+
 def test_report_shows_the_auto_match_rate_over_time(workbench):
     from orchestration.report import render_report
 
