@@ -1,6 +1,8 @@
 """Everything Dagster loads for o2c, merged. Each concern lives in its own module."""
 import dagster as dg
 
+from orchestration import dagster_storage
+
 from orchestration.alerts import run_failure_alerts
 
 from orchestration.assets.dbt import o2c_dbt_models
@@ -11,6 +13,8 @@ from orchestration.jobs import o2c_job
 from orchestration.resources import build_resources
 from orchestration.schedules import daily_safety_net
 from orchestration.sensors import landing_folder_sensor
+
+dagster_storage.install()  # run history without an fsync per event (see the module)
 
 defs = dg.Definitions(
     assets=[*ingest_assets, o2c_dbt_models, published_warehouse],

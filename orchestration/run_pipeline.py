@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         start, _, end = args.dates.partition(":")
         only_dates = (start, end or start)
     started = time.monotonic()
+    from orchestration import dagster_storage
+
+    dagster_storage.install()  # before the instance opens its SQLite storage
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     result = execute(instance=instance, only_dates=only_dates, reload=args.reload)
     elapsed = time.monotonic() - started
