@@ -8,6 +8,7 @@ from orchestration import alerts
 from orchestration.assets.dbt import o2c_dbt_models
 from orchestration.publish import publish
 from orchestration.report import write_report
+from orchestration.resources import BuildEngine
 
 
 
@@ -34,7 +35,8 @@ def _check_summary(context: dg.AssetExecutionContext) -> dict[str, object]:
     description="The audited marts in a read-only DuckDB file (and Parquet per mart) for BI and "
                 "finance, swapped in atomically; the previous version stays when a check fails.",
 )
-def published_warehouse(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+def published_warehouse(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
+                        engine: BuildEngine) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         # The as_of the marts were built with (dbt computes it once, from O2C_AS_OF or the data).
         (as_of,) = con.execute("select as_of from intermediate.int_as_of_resolved").fetchone()
@@ -48,12 +50,13 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: DuckDBReso
         context.log.warning(f"{len(unread)} file(s) in the landing folder no loader reads, e.g. {unread[:3]}")
     previously_published = alerts.high_severity_exceptions(settings.publish_dir() / "o2c.duckdb")
     result = publish(settings.warehouse_path(), settings.publish_dir(), run_id=context.run_id,
-                     as_of=as_of, check_summary={**_check_summary(context), "unread_files": unread})
+                     as_of=as_of, check_summary={**_check_summary(context), "unread_files": unread},
+                     engine=engine.name)
     report = write_report(result.path, settings.publish_dir())
     new_alert = alerts.new_high_severity_alert(previously_published, alerts.high_severity_exceptions(result.path), as_of)
     if new_alert:
         alerts.send(new_alert)
-    context.log.info(f"published {result.path} (as_of {as_of}); report {report}")
+    context.log.info(f"published {result.path} (as_of {as_of}, built by {engine.name}); report {report}")
     return dg.MaterializeResult(metadata={
         **result.as_metadata(),
         "report": str(report),
