@@ -151,3 +151,20 @@ def load_spark_build(warehouse_path: Path | None = None, spark_dir: Path | None 
             counts[f"{model.schema}.{model.name}"] = con.execute(f"select count(*) from {target}").fetchone()[0]
         con.execute("commit")
     return counts
+
+
+def main() -> int:
+    """`python -m orchestration.engines`: which engine runs, and (Spark) which JDK it will use."""
+    engine = settings.engine()
+    print(f">> o2c: engine {engine}")
+    if engine == "spark":
+        try:
+            print(f">> o2c: Spark uses the JDK in {find_java_home()}; Spark files in {settings.spark_dir()}")
+        except JavaNotFound as exc:
+            print(f">> o2c: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
