@@ -18,6 +18,7 @@ SAMPLE_DAYS   ?= 14
 SAMPLE_SEED   ?= 42
 SCALE         ?= 100000
 REPEAT        ?= 1
+ENGINE        ?= duckdb
 # The question of make metrics (docs/metrics.md).
 Q             ?= net_revenue_cny by channel by month
 
@@ -60,8 +61,9 @@ manifest: venv ## compile the dbt manifest that Dagster loads at import
 $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME); cp $< $@
 
-run: sample manifest $(DAGSTER_HOME)/dagster.yaml ## install what is missing and run the whole pipeline on the sample
+run: sample manifest $(DAGSTER_HOME)/dagster.yaml ## install what is missing and run the whole pipeline on the sample (O2C_ENGINE=spark: docs/spark.md)
 	@mkdir -p "$(dir $(O2C_WAREHOUSE))"
+	@$(PY) -m orchestration.engines
 	$(PY) -m orchestration.run_pipeline
 
 test: venv manifest browser ## install what is missing and run the test suite
@@ -86,8 +88,8 @@ docs: manifest ## generate the dbt docs site (dbt_project/target/index.html)
 validate: venv ## run every expectation suite against the warehouse; non-zero exit if a blocking one fails
 	$(PY) -m expectations.validate
 
-bench: venv ## benchmarks at SCALE orders (make bench SCALE=1000000 REPEAT=3)
-	$(PY) -m bench.run --scale $(SCALE) --repeat $(REPEAT)
+bench: venv ## benchmarks at SCALE orders (make bench SCALE=1000000 REPEAT=3; ENGINE=spark: Spark next to DuckDB)
+	$(PY) -m bench.run --scale $(SCALE) --repeat $(REPEAT) --engine $(ENGINE)
 
 clean: ## remove the warehouse, sample data and Dagster state (keeps the virtualenv)
 	rm -rf data $(DAGSTER_HOME) dbt_project/target dbt_project/logs

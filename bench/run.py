@@ -15,6 +15,12 @@ Each step runs in its own subprocess so its peak RSS is its own (os.wait4). Step
   spread_history       orchestrated_ingest on the same files re-laid over years (export dates 30
               days apart): a few dates over a long span must cost what the short span costs
 Results go to bench/results/bench-<scale>.json and are appended to bench/results/README.md.
+
+`--engine spark` (make bench ENGINE=spark) compares the engines instead (docs/spark.md): on
+the same ingested warehouse, the DuckDB build and validation next to the Spark path (raw ->
+Parquet export, dbt build on Spark local[*], loading Spark's tables into DuckDB, validation
+there), each with the peak memory of its process tree, the JVM's own (bench/proctree.py).
+Results: bench/results/bench-<scale>-spark.json.
 """
 from __future__ import annotations
 
@@ -59,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run bare_read and ingest this many times, alternately, and report the "
                              "median ratio (shared machines are noisy)")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                        help="spark: compare the Spark build with the DuckDB build, stage by stage")
     args = parser.parse_args(argv)
+    if args.engine == "spark":
+        return compare_engines(args)
 
     steps = args.steps.split(",")
     workdir = args.workdir / f"scale-{args.scale}"
@@ -178,6 +188,83 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(report, indent=2))
     print(f">> bench: results written to {out.relative_to(REPO_ROOT)}")
     return 0
+
+
+def compare_engines(args: argparse.Namespace) -> int:
+    """DuckDB and Spark, stage by stage, on the same ingested landing folder (docs/spark.md)."""
+    import shutil
+
+    from bench.proctree import run_measured
+    from orchestration import engines
+
+    workdir = args.workdir / f"scale-{args.scale}"
+    landing, warehouse = workdir / "landing", workdir / "warehouse.duckdb"
+    spark_wh, spark_dir = workdir / "spark" / "warehouse.duckdb", workdir / "spark" / "spark"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("O2C_")},
+           "O2C_LANDING_DIR": str(landing), "O2C_WAREHOUSE": str(warehouse), "PYTHONPATH": str(REPO_ROOT)}
+    spark_env = {**env, "O2C_WAREHOUSE": str(spark_wh), **engines.spark_env(spark_dir)}
+    dbt_args = ["--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet"]
+    results: dict[str, dict] = {}
+
+    def step(name: str, cmd: list[str], step_env: dict[str, str]) -> None:
+        print(f">> bench: {name}: {' '.join(cmd[:6])}{' …' if len(cmd) > 6 else ''}", flush=True)
+        code, seconds, peaks = run_measured(cmd, step_env, REPO_ROOT)
+        # validate exits 1 when a blocking expectation fails: still a measurement (compared below)
+        if code != 0 and not (name.endswith("_validate") and code == 1):
+            raise SystemExit(f"bench step {name} failed with exit code {code}: {' '.join(cmd)}")
+        results[name] = {"seconds": round(seconds, 2), **peaks}
+        print(f"   {name}: {results[name]}", flush=True)
+
+    if not (landing / "oms").is_dir():
+        step("simulate", [PY, "-m", "ingest.simulate", "--orders", str(args.scale), "--days", str(args.days),
+                          "--seed", str(args.seed), "--out", str(landing), "--quiet",
+                          *(["--no-truth"] if args.scale > 100_000 else [])], env)
+    warehouse.unlink(missing_ok=True)
+    step("ingest", [PY, "-m", "ingest", "--landing", str(landing), "--warehouse", str(warehouse), "--no-progress"], env)
+    shutil.rmtree(spark_wh.parent, ignore_errors=True)
+    spark_wh.parent.mkdir(parents=True)
+    shutil.copy(warehouse, spark_wh)  # both engines start from the same raw tables
+    step("duckdb_dbt_build", [DBT, "build", *dbt_args], env)
+    step("duckdb_validate", [PY, "-m", "expectations.validate", "--warehouse", str(warehouse), "--no-docs"], env)
+    step("spark_export", [PY, "-m", "ingest.parquet_export", "--warehouse", str(spark_wh), "--out", str(spark_dir)], spark_env)
+    step("spark_dbt_build", [DBT, "build", *dbt_args, "--target-path", str(spark_dir / "target")], spark_env)
+    step("spark_load", [PY, "-c", "import sys; from pathlib import Path; from orchestration import engines; "
+                        "engines.load_spark_build(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))",
+                        str(spark_wh), str(spark_dir), str(spark_dir / "target" / "manifest.json")], spark_env)
+    step("spark_validate", [PY, "-m", "expectations.validate", "--warehouse", str(spark_wh), "--no-docs"], spark_env)
+
+    from tests.spark.parity import compare_marts
+
+    differences = {t: d for t, d in compare_marts(warehouse, spark_wh).items() if d}
+    measured_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    rows = [("ingest (shared, DuckDB)", "ingest", "ingest"), ("raw -> Parquet", None, "spark_export"),
+            ("dbt build (models + tests)", "duckdb_dbt_build", "spark_dbt_build"),
+            ("Spark tables -> DuckDB", None, "spark_load"), ("validate (every suite)", "duckdb_validate", "spark_validate")]
+
+    def cell(key: str | None) -> str:
+        if key is None:
+            return "-"
+        r = results[key]
+        jvm = f", JVM {r['peak_jvm_rss_mb']:.0f}" if r["peak_jvm_rss_mb"] else ""
+        return f"{r['seconds']:.1f} s / {r['peak_tree_rss_mb']:.0f} MB{jvm}"
+
+    print(f"\n{'stage':<28} {'duckdb':<24} {'spark':<36}")
+    for label, duck_key, spark_key in rows:
+        print(f"{label:<28} {cell(duck_key):<24} {cell(spark_key):<36}")
+    totals = {"duckdb": sum(results[k]["seconds"] for k in ("ingest", "duckdb_dbt_build", "duckdb_validate")),
+              "spark": sum(results[k]["seconds"] for k in ("ingest", "spark_export", "spark_dbt_build", "spark_load",
+                                                             "spark_validate"))}
+    print(f"{'total':<28} {totals['duckdb']:<24.1f} {totals['spark']:<36.1f}")
+    print(f"marts identical: {not differences}" + (f" (differences in {sorted(differences)})" if differences else ""))
+    report = {"scale": args.scale, "days": args.days, "seed": args.seed, "measured_at": measured_at,
+              "machine": f"{os.cpu_count()} cores", "load_average_at_end": os.getloadavg(),
+              "steps": results, "totals_seconds": {k: round(v, 2) for k, v in totals.items()},
+              "marts_identical": not differences, "counts": _record_counts(warehouse)}
+    out = RESULTS_DIR / f"bench-{args.scale}-spark.json"
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f">> bench: results written to {out.relative_to(REPO_ROOT)}")
+    return 0 if not differences else 1
 
 
 def _record_counts(warehouse: Path) -> dict:

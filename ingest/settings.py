@@ -53,3 +53,18 @@ def as_of_override() -> datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+def engine() -> str:
+    """`O2C_ENGINE`: `duckdb` (default) or `spark` (docs/spark.md)."""
+    value = (os.environ.get("O2C_ENGINE") or "duckdb").strip().lower()
+    if value not in ("duckdb", "spark"):
+        raise ValueError(f"O2C_ENGINE={value!r}: expected duckdb or spark")
+    return value
+
+
+def spark_dir() -> Path:
+    """Everything the Spark engine writes (raw Parquet, warehouse, metastore): `O2C_SPARK_DIR`,
+    by default `spark/` next to the working warehouse, so each warehouse has its own."""
+    raw = os.environ.get("O2C_SPARK_DIR")
+    return Path(raw).expanduser().resolve() if raw else warehouse_path().parent / "spark"

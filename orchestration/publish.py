@@ -71,7 +71,8 @@ CREATE TABLE pub.meta.publications (
     check_summary    JSON,         -- what the caller passed: the blocking checks that passed
     parquet_version  VARCHAR,      -- folder name parquet/ points to after this publish
     status           VARCHAR,      -- published | held (the release guard kept the previous version)
-    reason           VARCHAR       -- why a release was held (null when published)
+    reason           VARCHAR,      -- why a release was held (null when published)
+    engine           VARCHAR       -- what built the marts: duckdb or spark (O2C_ENGINE); null before it was recorded
 )"""
 _TABLES_DDL = """
 CREATE TABLE pub.meta.publication_tables (
@@ -97,6 +98,7 @@ class PublishResult:
     run_id: str
     as_of: datetime                 # naive UTC
     published_at: datetime          # naive UTC
+    engine: str = "duckdb"          # what built the marts (O2C_ENGINE)
     row_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     cleaned_leftovers: tuple[str, ...] = ()
@@ -108,6 +110,7 @@ class PublishResult:
             "parquet_dir": str(self.parquet_dir),
             "publication_id": self.publication_id,
             "as_of": self.as_of.isoformat(),
+            "engine": self.engine,
             "row_counts": self.row_counts,
             "publish_seconds": round(self.seconds, 3),
         }
@@ -259,11 +262,13 @@ def publish(
     run_id: str,
     as_of: datetime | str,
     check_summary: Mapping[str, Any],
+    engine: str = "duckdb",
 ) -> PublishResult:
     """Publish the marts (and the ingest contract tables) of the working warehouse.
 
     Call only after the blocking checks passed. Raises on any problem; the previously
-    published version is then untouched.
+    published version is then untouched. `engine` (duckdb or spark) is what built the marts;
+    with spark they were loaded into the working warehouse first (orchestration/engines.py).
     """
     started = time.monotonic()
     warehouse_path = Path(warehouse_path)
@@ -285,7 +290,7 @@ def publish(
             row_counts, publication_id = _build(
                 warehouse_path, final_db, tmp_db, tmp_parquet,
                 run_id=run_id, as_of=as_of_utc, published_at=published_at,
-                summary_json=summary_json, version=version,
+                summary_json=summary_json, version=version, engine=engine,
             )
             for leftover in (Path(str(tmp_db) + ".wal"),):
                 if leftover.exists():
@@ -315,6 +320,7 @@ def publish(
         run_id=run_id,
         as_of=as_of_utc,
         published_at=published_at,
+        engine=engine,
         row_counts=row_counts,
         seconds=time.monotonic() - started,
         cleaned_leftovers=cleaned,
@@ -324,6 +330,7 @@ def publish(
 def _build(
     warehouse_path: Path, final_db: Path, tmp_db: Path, tmp_parquet: Path, *,
     run_id: str, as_of: datetime, published_at: datetime, summary_json: str, version: str,
+    engine: str = "duckdb",
 ) -> tuple[dict[str, int], int]:
     """Write the new publish file and Parquet folder (nothing visible to readers yet)."""
     tmp_parquet.mkdir()
@@ -362,9 +369,9 @@ def _build(
         publication_id = con.execute(
             "SELECT coalesce(max(publication_id), 0) + 1 FROM pub.meta.publications").fetchone()[0]
         con.execute(
-            "INSERT INTO pub.meta.publications VALUES (?, ?, ?, ?, ?, ?, ?, 'published', NULL)",
+            "INSERT INTO pub.meta.publications VALUES (?, ?, ?, ?, ?, ?, ?, 'published', NULL, ?)",
             [publication_id, run_id, as_of, published_at,
-             json.dumps(row_counts, sort_keys=True), summary_json, version],
+             json.dumps(row_counts, sort_keys=True), summary_json, version, engine],
         )
         con.executemany(
             "INSERT INTO pub.meta.publication_tables VALUES (?, ?, ?, ?, ?, ?)",
@@ -377,7 +384,7 @@ def _build(
                 _write_parquet(con, table, tmp_parquet / f"{table}.parquet")
         (tmp_parquet / "_publication.json").write_text(json.dumps({
             "publication_id": publication_id, "run_id": run_id, "as_of": as_of.isoformat(),
-            "published_at": published_at.isoformat(), "parquet_version": version,
+            "published_at": published_at.isoformat(), "parquet_version": version, "engine": engine,
             "row_counts": {k: v for k, v in row_counts.items() if k.startswith("marts.")},
         }, indent=2, sort_keys=True) + "\n")
 
@@ -460,13 +467,14 @@ def published_versions(publish_dir: str | os.PathLike, include_held: bool = Fals
         return []
     con = duckdb.connect(str(path), read_only=True)
     try:
-        cur = con.execute(
-            "SELECT * FROM meta.publications ORDER BY publication_id")
+        # SELECT *: files published before `status` or `engine` were recorded lack those columns
+        cur = con.execute("SELECT * FROM meta.publications ORDER BY publication_id")
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, row)) for row in cur.fetchall()]
     finally:
         con.close()
     for row in rows:
+        row.setdefault("engine", None)
         row.setdefault("status", "published")
         row["status"] = row["status"] or "published"
         row["row_counts"] = json.loads(row["row_counts"]) if row["row_counts"] else {}

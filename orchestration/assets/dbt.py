@@ -7,6 +7,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.project import dbt_project
+from orchestration.resources import BuildEngine
 
 
 class O2cDbtTranslator(DagsterDbtTranslator):
@@ -31,7 +32,11 @@ class O2cDbtTranslator(DagsterDbtTranslator):
     project=dbt_project,
     dagster_dbt_translator=O2cDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
 )
-def o2c_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def o2c_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, engine: BuildEngine):
     # `build` runs models and their tests in DAG order; a failing error-severity test stops
-    # the models downstream of it, and each test is reported as an asset check.
+    # the models downstream of it, and each test is reported as an asset check. With the Spark
+    # engine the raw tables go to Parquet first and Spark's tables come back into the DuckDB
+    # working file after a passing build, for the expectation checks and publishing.
+    engine.before_build(context.log)
     yield from dbt.cli(["build"], context=context).stream()
+    engine.after_build(context.log)

@@ -8,6 +8,7 @@ from orchestration import alerts, release
 from orchestration.assets.dbt import o2c_dbt_models
 from orchestration.publish import publish, record_held_release
 from orchestration.report import write_report
+from orchestration.resources import BuildEngine
 
 
 def _check_summary(context: dg.AssetExecutionContext) -> dict[str, object]:
@@ -33,7 +34,8 @@ def _check_summary(context: dg.AssetExecutionContext) -> dict[str, object]:
     description="The audited marts in a read-only DuckDB file (and Parquet per mart) for BI and "
                 "finance, swapped in atomically; the previous version stays when a check fails.",
 )
-def published_warehouse(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+def published_warehouse(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
+                        engine: BuildEngine) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
         # The as_of the marts were built with (dbt computes it once, from O2C_AS_OF or the data).
         (as_of,) = con.execute("select as_of from intermediate.int_as_of_resolved").fetchone()
@@ -61,12 +63,12 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: DuckDBReso
             context.log.warning(f"release guard overridden ({release.OVERRIDE_ENV}): {decision.override}")
     previously_published = alerts.high_severity_exceptions(settings.published_file())
     result = publish(settings.warehouse_path(), settings.publish_dir(), run_id=context.run_id,
-                     as_of=as_of, check_summary=check_summary)
+                     as_of=as_of, check_summary=check_summary, engine=engine.name)
     report = write_report(result.path, settings.publish_dir())
     new_alert = alerts.new_high_severity_alert(previously_published, alerts.high_severity_exceptions(result.path), as_of)
     if new_alert:
         alerts.send(new_alert)
-    context.log.info(f"published {result.path} (as_of {as_of}); report {report}")
+    context.log.info(f"published {result.path} (as_of {as_of}, built by {engine.name}); report {report}")
     return dg.MaterializeResult(metadata={
         **result.as_metadata(),
         "report": str(report),
