@@ -86,6 +86,39 @@ def export_table(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str,
     return TableExport(table, int(rows), partitions, final)
 
 
+def export_history_tables(con: duckdb.DuckDBPyConnection, out_dir: Path | str) -> list[TableExport]:
+    """The published exception history carried into the working warehouse (ingest.history) as
+    Parquet under out_dir/published_history/<table>/: the Spark build's `published_history`
+    sources (small, one file each, replaced whole like the raw tables)."""
+    from ingest.history import SCHEMA, ensure_history_tables
+
+    ensure_history_tables(con)
+    root = Path(out_dir) / SCHEMA
+    root.mkdir(parents=True, exist_ok=True)
+    exports = []
+    for (table,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? "
+            "and table_catalog = current_database() order by 1", [SCHEMA]).fetchall():
+        columns = con.execute(f"describe {SCHEMA}.{table}").fetchall()
+        # naive UTC TIMESTAMPs as instants, which Spark reads as its TIMESTAMP (as for _loaded_at)
+        select = ", ".join(f"timezone('UTC', {quote_ident(n)}) as {quote_ident(n)}" if kind == "TIMESTAMP"
+                           else quote_ident(n) for n, kind, *_ in columns)
+        final, scratch = root / table, root / f".{table}.{uuid.uuid4().hex}"
+        try:
+            scratch.mkdir()
+            con.execute(f"copy (select {select} from {SCHEMA}.{table}) to '{scratch / 'data_0.parquet'}' (format parquet)")
+            old = root / f".{table}.old.{uuid.uuid4().hex}"
+            if final.exists():
+                final.rename(old)
+            scratch.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        rows = con.execute(f"select count(*) from {SCHEMA}.{table}").fetchone()[0]
+        exports.append(TableExport(table, int(rows), 0, final))
+    return exports
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 

@@ -28,7 +28,7 @@ import duckdb
 from ingest import settings
 
 ENGINES = ("duckdb", "spark")
-BUILT_SCHEMAS = ("staging", "intermediate", "marts")
+BUILT_SCHEMAS = ("staging", "intermediate", "marts", "history")
 LOG4J2 = Path(__file__).resolve().parents[1] / "dbt_project" / "spark" / "log4j2.properties"
 JDK_HINT = (
     "Apache Spark needs a Java runtime (JDK 17 or 21). Install one and set JAVA_HOME or put `java` on "
@@ -79,12 +79,14 @@ def spark_env(spark_dir: Path | None = None) -> dict[str, str]:
 
 
 def export_raw(warehouse_path: Path | None = None, spark_dir: Path | None = None) -> list:
-    """Step 1: the raw tables of the working DuckDB file as Parquet for Spark (connection closed after)."""
-    from ingest.parquet_export import export_raw_tables
+    """Step 1: the raw tables and the carried-in exception history of the working DuckDB file as
+    Parquet for Spark (connection closed after)."""
+    from ingest.parquet_export import export_history_tables, export_raw_tables
 
     warehouse_path = warehouse_path or settings.warehouse_path()
     with duckdb.connect(str(warehouse_path)) as con:
-        return export_raw_tables(con, spark_dir or settings.spark_dir())
+        return export_raw_tables(con, spark_dir or settings.spark_dir()) + export_history_tables(
+            con, spark_dir or settings.spark_dir())
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,23 @@
 {% macro default__register_raw_tables() -%}
 {%- endmacro %}
 
+{#- `published_history` (the exception history carried in from the published file) is exported
+    the same way, one unpartitioned folder per table (ingest/parquet_export.py) -#}
 {% macro spark__register_raw_tables() -%}
     {%- if execute -%}
-        {%- set raw_dir = env_var('O2C_SPARK_DIR', '../data/spark') ~ '/raw' -%}
+        {%- set spark_dir = env_var('O2C_SPARK_DIR', '../data/spark') -%}
         {%- set schemas = [] -%}
-        {%- for node in graph.sources.values() if node.source_name == 'raw' -%}
+        {%- for node in graph.sources.values() if node.source_name in ('raw', 'published_history') -%}
             {%- if node.schema not in schemas -%}
                 {%- do run_query('create schema if not exists ' ~ node.schema) -%}
                 {%- do schemas.append(node.schema) -%}
             {%- endif -%}
             {%- set relation = node.schema ~ '.' ~ node.identifier -%}
             {%- do run_query('drop table if exists ' ~ relation) -%}
-            {%- do run_query('create table ' ~ relation ~ " using parquet location '" ~ raw_dir ~ '/' ~ node.identifier ~ "'") -%}
-            {%- do run_query('alter table ' ~ relation ~ ' recover partitions') -%}
+            {%- do run_query('create table ' ~ relation ~ " using parquet location '" ~ spark_dir ~ '/' ~ node.source_name ~ '/' ~ node.identifier ~ "'") -%}
+            {%- if node.source_name == 'raw' -%}
+                {%- do run_query('alter table ' ~ relation ~ ' recover partitions') -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
