@@ -59,6 +59,15 @@ def export_raw_tables(con: duckdb.DuckDBPyConnection, out_dir: Path | str) -> li
     return [export_table(con, table, columns, root) for table, columns in raw_tables().items()]
 
 
+def _swap_in(scratch: Path, final: Path) -> None:
+    """Replace the folder `final` by the fully written `scratch` (renames, so a reader sees one or the other)."""
+    old = final.parent / f".{final.name}.old.{uuid.uuid4().hex}"
+    if final.exists():
+        final.rename(old)
+    scratch.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def export_table(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], root: Path) -> TableExport:
     final = root / table
     scratch = root / f".{table}.{uuid.uuid4().hex}"
@@ -75,11 +84,7 @@ def export_table(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str,
             (scratch / f"{PARTITION_COLUMN}={UNDATED}").mkdir(parents=True)
             con.execute(f"copy (select {select_list} from raw.{table} limit 0) to "
                         f"'{scratch / f'{PARTITION_COLUMN}={UNDATED}' / 'data_0.parquet'}' (format parquet)")
-        old = root / f".{table}.old.{uuid.uuid4().hex}"
-        if final.exists():
-            final.rename(old)
-        scratch.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
+        _swap_in(scratch, final)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     partitions = sum(1 for p in final.iterdir() if p.is_dir())
@@ -107,11 +112,7 @@ def export_history_tables(con: duckdb.DuckDBPyConnection, out_dir: Path | str) -
         try:
             scratch.mkdir()
             con.execute(f"copy (select {select} from {SCHEMA}.{table}) to '{scratch / 'data_0.parquet'}' (format parquet)")
-            old = root / f".{table}.old.{uuid.uuid4().hex}"
-            if final.exists():
-                final.rename(old)
-            scratch.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
+            _swap_in(scratch, final)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         rows = con.execute(f"select count(*) from {SCHEMA}.{table}").fetchone()[0]
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     warehouse = (args.warehouse or settings.warehouse_path()).resolve()
     out = (args.out or settings.spark_dir()).resolve()
     with duckdb.connect(str(warehouse)) as con:
-        exports = export_raw_tables(con, out)
+        exports = export_raw_tables(con, out) + export_history_tables(con, out)
     for e in exports:
         print(f"{e.table:<32} {e.rows:>10} rows {e.partitions:>5} partitions  {e.path}")
     return 0
