@@ -421,6 +421,13 @@ def _read_simple_csv(con: duckdb.DuckDBPyConnection, text: str, columns: tuple[s
     ).fetchone()[0]  # CREATE TABLE AS returns its row count
 
 
+def has_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
+    """The attached database `catalog` has the table (or view) schema.table."""
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? AND table_name = ?",
+        [catalog, schema, table]).fetchone()[0])
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 

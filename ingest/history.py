@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.common import has_table
+
 SCHEMA = "published_history"
 OBSERVATIONS_TABLE = f"{SCHEMA}.exception_observations"
 PUBLICATIONS_TABLE = f"{SCHEMA}.publications"
@@ -45,12 +47,6 @@ def ensure_history_tables(con: duckdb.DuckDBPyConnection) -> None:
             "AND table_catalog = current_database()", [SCHEMA, name]).fetchone()[0]
         if not exists:
             con.execute(ddl)
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? AND table_name = ?",
-        [catalog, schema, table]).fetchone()[0])
 
 
 def _has_column(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str, column: str) -> bool:
@@ -95,10 +91,10 @@ def _attach(con: duckdb.DuckDBPyConnection, published_file: Path) -> bool:
 
 
 def _copy_from_published(con: duckdb.DuckDBPyConnection) -> None:
-    if _has_table(con, "_published", "history", "exception_observations"):
+    if has_table(con, "_published", "history", "exception_observations"):
         con.execute(f"INSERT INTO {OBSERVATIONS_TABLE} BY NAME SELECT as_of, exception_id, exception_type, "
                     "order_id, document_id FROM _published.history.exception_observations")
-    if _has_table(con, "_published", "meta", "publications"):
+    if has_table(con, "_published", "meta", "publications"):
         # releases the guard held back are recorded too (status 'held'): they are no publish
         published_only = ("WHERE coalesce(status, 'published') = 'published'"
                           if _has_column(con, "_published", "meta", "publications", "status") else "")

@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from ingest import settings
+from ingest.common import has_table
 
 MAX_UNEXPLAINED_ENV = "O2C_MAX_UNEXPLAINED_CHANGE"
 OVERRIDE_ENV = "O2C_RELEASE_OVERRIDE"
@@ -115,12 +116,6 @@ def max_unexplained_change() -> float:
 
 # ---------------------------------------------------------------- opening versions
 
-def _has_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? AND table_name = ?",
-        [catalog, schema, table]).fetchone()[0])
-
-
 def attach_version(con: duckdb.DuckDBPyConnection, path: Path, alias: str) -> None:
     """A DuckDB file (attached read-only) or a published Parquet folder (views over its files)."""
     path = Path(path)
@@ -147,10 +142,10 @@ def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
 
 
 def _as_of(con: duckdb.DuckDBPyConnection, catalog: str):
-    if not _has_table(con, catalog, "marts", "reconciliation_exceptions"):
+    if not has_table(con, catalog, "marts", "reconciliation_exceptions"):
         return None
     row = con.execute(f"SELECT max(as_of) FROM {catalog}.marts.reconciliation_exceptions").fetchone()
-    if row[0] is None and _has_table(con, catalog, "intermediate", "int_as_of_resolved"):
+    if row[0] is None and has_table(con, catalog, "intermediate", "int_as_of_resolved"):
         row = con.execute(f"SELECT as_of FROM {catalog}.intermediate.int_as_of_resolved").fetchone()
     return row[0]
 
@@ -163,7 +158,7 @@ def _build_touched(con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
         EXCEPT SELECT file_sha256 FROM {old}.ingest.files""")
     order_refs, document_refs = [], []
     for table, (order_columns, document_columns) in RAW_REFERENCES.items():
-        if not _has_table(con, new, "raw", table):
+        if not has_table(con, new, "raw", table):
             continue
         for column, target in [(c, order_refs) for c in order_columns] + [(c, document_refs) for c in document_columns]:
             target.append(f"SELECT {_ident(column)} AS id FROM {new}.raw.{table} "
@@ -182,7 +177,7 @@ def _build_touched(con: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
     # whose order arrived) and the gateway transactions naming them
     gateway = (f"UNION SELECT txn_id FROM {new}.raw.payments_gateway_transactions "
                f"WHERE order_id IN (SELECT id FROM _touched_orders)"
-               if _has_table(con, new, "raw", "payments_gateway_transactions") else "")
+               if has_table(con, new, "raw", "payments_gateway_transactions") else "")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _touched_keys AS
         SELECT id FROM _touched_documents UNION SELECT id FROM _touched_orders
         UNION SELECT document_id FROM _links WHERE order_id IN (SELECT id FROM _touched_orders) {gateway}""")
@@ -196,8 +191,8 @@ def compare(con: duckdb.DuckDBPyConnection, old: str, new: str) -> Comparison:
         counts = [con.execute(f"SELECT count(*) FROM {catalog}.marts.{_ident(table)}").fetchone()[0]
                   if table in tables else None for catalog, tables in ((old, old_tables), (new, new_tables))]
         row_counts[f"marts.{table}"] = tuple(counts)
-    explained_known = (_has_table(con, new, "raw", "oms_orders") and _has_table(con, old, "ingest", "files")
-                       and _has_table(con, new, "ingest", "files"))
+    explained_known = (has_table(con, new, "raw", "oms_orders") and has_table(con, old, "ingest", "files")
+                       and has_table(con, new, "ingest", "files"))
     missing_files: list[str] = []
     if explained_known:
         _build_touched(con, old, new)
