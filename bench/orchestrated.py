@@ -23,19 +23,49 @@ def ingest_only() -> int:
     from ingest import settings
     from orchestration.assets.ingest import DATED_SOURCES, build_ingest_asset
     from orchestration.partitions import export_dates_in_landing, register_export_dates
-    from orchestration.resources import build_resources
+    from orchestration.resources import warehouse_resource
     from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
 
     instance = dg.DagsterInstance.ephemeral()
     dates = export_dates_in_landing(settings.landing_dir())
     register_export_dates(instance, dates)
-    resources = build_resources()
-    landing = dg.materialize([build_ingest_asset(DATED_SOURCES)], instance=instance, resources=resources,
-                             tags={RANGE_START_TAG: dates[0], RANGE_END_TAG: dates[-1]})
-    reference = dg.materialize([build_ingest_asset("reference/fx_rates")], instance=instance, resources=resources)
-    events = len(landing.get_asset_materialization_events())
+    # one run, as in `make run`, with only the resource the ingest assets use
+    result = dg.materialize([build_ingest_asset(DATED_SOURCES), build_ingest_asset("reference/fx_rates")],
+                            instance=instance, resources={"warehouse": warehouse_resource()},
+                            tags={RANGE_START_TAG: dates[0], RANGE_END_TAG: dates[-1]})
+    events = len(result.get_asset_materialization_events())
     print(f">> orchestrated ingest: {len(dates)} export dates, {events} raw materializations", flush=True)
-    return 0 if landing.success and reference.success else 1
+    return 0 if result.success else 1
+
+
+def phases() -> int:
+    """Seconds per phase of the latest run in $DAGSTER_HOME (`make run`), from its step events, as
+    JSON: `ingest` is the landing and reference ingest steps (what `python -m ingest` compares
+    with), `run` the run from its start event to its end event (the process's start-up, loading
+    the definitions and creating the run are outside it)."""
+    import json
+
+    import dagster as dg
+
+    instance = dg.DagsterInstance.get()
+    run = instance.get_runs(limit=1)[0]
+    kinds = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE,
+             dg.DagsterEventType.RUN_START, dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE}
+    run_bounds: list[float] = []
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for record in instance.get_records_for_run(run.run_id, of_type=kinds).records:
+        entry = record.event_log_entry
+        if entry.step_key is None:
+            run_bounds.append(entry.timestamp)
+        elif entry.dagster_event.event_type == dg.DagsterEventType.STEP_START:
+            started[entry.step_key] = entry.timestamp
+        else:
+            seconds[entry.step_key] = entry.timestamp - started[entry.step_key]
+    ingest = sum(value for step, value in seconds.items() if step.startswith("ingest_") and "check" not in step)
+    print(json.dumps({"ingest": round(ingest, 2), "run": round(max(run_bounds) - min(run_bounds), 2), "steps": {k: round(v, 2) for k, v in seconds.items()},
+                      "run_status": run.status.value}))
+    return 0
 
 
 def spread(source: Path, target: Path) -> int:
@@ -60,6 +90,8 @@ def spread(source: Path, target: Path) -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["ingest"]:
         sys.exit(ingest_only())
+    if sys.argv[1:2] == ["phases"]:
+        sys.exit(phases())
     if sys.argv[1:2] == ["spread"]:
         sys.exit(spread(Path(sys.argv[2]), Path(sys.argv[3])))
-    sys.exit("usage: python -m bench.orchestrated ingest | spread SRC DST")
+    sys.exit("usage: python -m bench.orchestrated ingest | phases | spread SRC DST")

@@ -136,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
             (workdir / "dagster_home").mkdir(parents=True)
             results["orchestrated"] = run_step("orchestrated (make run)", [PY, "-m", "orchestration.run_pipeline"],
                                                orchestrated_env)
+            phase = subprocess.run([PY, "-m", "bench.orchestrated", "phases"], env=orchestrated_env, cwd=REPO_ROOT,
+                                   capture_output=True, text=True, check=True)
+            results["make_run_phases"] = json.loads(phase.stdout)
+            print(f"   make run's phases: {results['make_run_phases']}", flush=True)
         if "spread_history" in steps:
             spread_landing = workdir / "landing-spread"
             if not (spread_landing / "oms").is_dir():
@@ -151,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     if "orchestrated_ingest" in results and "ingest" in results:
         ratios["orchestrated_ingest_vs_cli_ingest"] = round(
             results["orchestrated_ingest"]["seconds"] / results["ingest"]["seconds"], 2)
+    if "make_run_phases" in results and "ingest" in results:
+        ratios["make_run_ingest_phase_vs_cli_ingest"] = round(
+            results["make_run_phases"]["ingest"] / results["ingest"]["seconds"], 2)
     if "orchestrated" in results and all(k in results for k in ("ingest", "dbt_build", "validate")):
         bare = sum(results[k]["seconds"] for k in ("ingest", "dbt_build", "validate"))
         ratios["orchestrated_vs_bare_steps"] = round(results["orchestrated"]["seconds"] / bare, 2)

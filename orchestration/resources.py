@@ -4,13 +4,10 @@ from __future__ import annotations
 import os
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from ingest import settings
-from orchestration.prepare import dbt_executable
-from orchestration.project import dbt_project
 
 
 class BuildEngine(dg.ConfigurableResource):
@@ -44,7 +41,17 @@ class BuildEngine(dg.ConfigurableResource):
             log.info(f"spark: loaded {len(loaded)} tables built by Spark into {settings.warehouse_path()}")
 
 
+def warehouse_resource() -> DuckDBResource:
+    """The working DuckDB file: all that the ingest assets need (bench/orchestrated.py runs them alone)."""
+    return DuckDBResource(database=str(settings.warehouse_path()))
+
+
 def build_resources() -> dict[str, object]:
+    # imported here: dagster_dbt costs ~1.5 s to import, which the ingest assets alone need not pay
+    from orchestration.dbt_cli import O2cDbtCliResource
+    from orchestration.prepare import dbt_executable
+    from orchestration.project import dbt_project
+
     # Every component opens the warehouse read-write with DuckDB's default configuration and
     # closes it when its step ends: DuckDB refuses a second connection with another
     # configuration in one process, and dbt (a subprocess) needs the file lock free.
@@ -52,7 +59,7 @@ def build_resources() -> dict[str, object]:
     if engine not in ("duckdb", "spark"):
         raise ValueError(f"unknown engine {engine!r}")
     return {
-        "warehouse": DuckDBResource(database=str(settings.warehouse_path())),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+        "warehouse": warehouse_resource(),
+        "dbt": O2cDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         "engine": BuildEngine(name=engine),
     }

@@ -1,6 +1,8 @@
 """The dbt project, wired in once: every model an asset, every dbt test an asset check."""
 
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -8,6 +10,14 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration.project import dbt_project
 from orchestration.resources import BuildEngine
+
+# dbt unit tests check model logic on fixed rows: they run in `make test` and CI (tests/dbt),
+# not in every production build, as dbt Labs recommends ("no need to use additional compute
+# cycles running them in production"); they were 8 of 16 s of a small build's node time.
+BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+# Every dagster-dbt invocation writes its own target folder (manifest, run_results, logs:
+# about 10 MB); the newest few are kept for debugging a run, older ones are removed.
+KEEP_INVOCATION_FOLDERS = 5
 
 
 class O2cDbtTranslator(DagsterDbtTranslator):
@@ -38,5 +48,16 @@ def o2c_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, engin
     # engine the raw tables go to Parquet first and Spark's tables come back into the DuckDB
     # working file after a passing build, for the expectation checks and publishing.
     engine.before_build(context.log)
-    yield from dbt.cli(["build"], context=context).stream()
+    invocation = dbt.cli(BUILD_ARGS, context=context)
+    yield from invocation.stream()
     engine.after_build(context.log)
+    prune_invocation_folders(invocation.target_path.parent, context.op_execution_context.op.name)
+
+
+def prune_invocation_folders(target_dir: Path, op_name: str, keep: int = KEEP_INVOCATION_FOLDERS) -> list[Path]:
+    """Remove all but the newest `keep` `<op_name>-<run>-<id>` folders under dbt's target folder."""
+    folders = sorted((p for p in target_dir.glob(f"{op_name}-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    removed = folders[:-keep] if keep else folders
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
