@@ -8,10 +8,13 @@ Each step runs in its own subprocess so its peak RSS is its own (os.wait4). Step
   dbt_build   `dbt build` (models + tests)
   plain_sql   the same compiled model SQL run as CREATE TABLE statements in one DuckDB connection
   validate    every expectation suite
-  orchestrated_ingest  the same ingest as Dagster runs it in `make run` (bench/orchestrated.py),
-              on its own warehouse file, next to `ingest` (target: within 1.2x)
-  orchestrated         `make run` end to end (ingest, dbt, checks, publish, report), next to the
-              sum of its bare steps ingest + dbt_build + validate (target: within 1.3x)
+  orchestrated_ingest  the ingest assets alone, materialized by Dagster in a process of their own
+              (bench/orchestrated.py), on their own warehouse file: Dagster's start-up included,
+              a stricter figure than make run's ingest phase below
+  orchestrated         `make run` end to end (its manifest step, then ingest, dbt, checks, publish,
+              report), next to the sum of its bare steps ingest + dbt_build + validate (target:
+              within 1.3x); its phases, read from the run's Dagster events, give make run's
+              ingest phase next to `ingest` (target: within 1.2x)
   spread_history       orchestrated_ingest on the same files re-laid over years (export dates 30
               days apart): a few dates over a long span must cost what the short span costs
 Results go to bench/results/bench-<scale>.json and are appended to bench/results/README.md.
@@ -134,8 +137,12 @@ def main(argv: list[str] | None = None) -> int:
             orchestrated_wh.unlink(missing_ok=True)
             shutil.rmtree(workdir / "dagster_home", ignore_errors=True)
             (workdir / "dagster_home").mkdir(parents=True)
-            results["orchestrated"] = run_step("orchestrated (make run)", [PY, "-m", "orchestration.run_pipeline"],
-                                               orchestrated_env)
+            # what `make run` runs: the manifest for this warehouse (dbt parse), then the Dagster run
+            prepared = run_step("orchestrated: make manifest", [PY, "-m", "orchestration.prepare"], orchestrated_env)
+            ran = run_step("orchestrated: the Dagster run", [PY, "-m", "orchestration.run_pipeline"], orchestrated_env)
+            results["orchestrated"] = {"seconds": round(prepared["seconds"] + ran["seconds"], 2),
+                                       "peak_rss_mb": max(prepared["peak_rss_mb"], ran["peak_rss_mb"]),
+                                       "manifest_seconds": prepared["seconds"]}
             phase = subprocess.run([PY, "-m", "bench.orchestrated", "phases"], env=orchestrated_env, cwd=REPO_ROOT,
                                    capture_output=True, text=True, check=True)
             results["make_run_phases"] = json.loads(phase.stdout)

@@ -44,3 +44,22 @@ def pipeline_workspace(tmp_path_factory):
     first = run_pipeline(env)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
     return tmp, env, first
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Start the Spark parity builds (tests/spark) as soon as they are selected: the JVM's couple
+    of minutes then run beside the rest of the suite (mostly one busy core: pytest and one
+    subprocess), and the parity fixture only waits for what is left."""
+    if config.option.collectonly or not any(item.get_closest_marker("spark") for item in items):
+        return
+    from tests.spark.parity import PARITY_BUILDS, start_parity_builds
+
+    print("\n>> starting the Spark parity builds in the background (tests/spark)", flush=True)
+    config.stash[PARITY_BUILDS] = start_parity_builds(config._tmp_path_factory.mktemp("spark_parity"))
+
+
+def pytest_unconfigure(config):
+    from tests.spark.parity import PARITY_BUILDS, stop_parity_builds
+
+    if PARITY_BUILDS in config.stash:
+        stop_parity_builds(config.stash[PARITY_BUILDS])

@@ -69,16 +69,22 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
         con.close()
 
 
-def build_warehouse(landing: Path, work_dir: Path, as_of: str | None = None) -> tuple[Path, DbtRun]:
+# dbt unit tests run on fixed rows, whatever the landing folder: one build of the suite runs
+# them (examples_build); the other builds leave them out, as `make run` does.
+WITHOUT_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
+
+
+def build_warehouse(landing: Path, work_dir: Path, as_of: str | None = None,
+                    unit_tests: bool = False) -> tuple[Path, DbtRun]:
     work_dir.mkdir(parents=True, exist_ok=True)
     warehouse = work_dir / "warehouse.duckdb"
     ingest_landing(landing, warehouse)
-    run = run_dbt(warehouse, ["build"], work_dir, as_of=as_of)
+    run = run_dbt(warehouse, ["build", *([] if unit_tests else WITHOUT_UNIT_TESTS)], work_dir, as_of=as_of)
     return warehouse, run
 
 
 @pytest.fixture(scope="session")
 def examples_build(tmp_path_factory) -> tuple[Path, DbtRun]:
-    """The spec's examples/ folder ingested and built (data-derived as_of)."""
+    """The spec's examples/ folder ingested and built (data-derived as_of), the dbt unit tests included."""
     assert SPEC_EXAMPLES.is_dir(), f"spec examples not found at {SPEC_EXAMPLES}"
-    return build_warehouse(SPEC_EXAMPLES, tmp_path_factory.mktemp("dbt_examples"))
+    return build_warehouse(SPEC_EXAMPLES, tmp_path_factory.mktemp("dbt_examples"), unit_tests=True)

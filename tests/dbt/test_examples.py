@@ -2,6 +2,7 @@
 exception, a balanced journal and two reconciled orders."""
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -11,6 +12,17 @@ from tests.dbt.conftest import query
 def test_dbt_build_succeeds(examples_build):
     warehouse, run = examples_build
     assert run.returncode == 0, run.output[-6000:]
+
+
+def test_every_dbt_unit_test_ran_and_passed(examples_build):
+    warehouse, _ = examples_build
+    target = warehouse.parent / "target"
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    unit_tests = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    defined = json.loads((target / "manifest.json").read_text())["unit_tests"]
+    assert defined, "the project defines no unit test"
+    assert set(unit_tests) == set(defined), f"not run: {sorted(set(defined) - set(unit_tests))}"
+    assert set(unit_tests.values()) == {"pass"}, {k: v for k, v in unit_tests.items() if v != "pass"}
 
 
 def test_examples_yield_zero_exceptions(examples_build):

@@ -55,7 +55,9 @@ def build_sample(root: Path, clean: bool) -> tuple[Path, Path]:
     _run([sys.executable, "-m", "ingest.simulate", "--orders", str(ORDERS), "--days", str(DAYS),
           "--seed", str(SEED), "--out", str(landing), *(["--clean"] if clean else [])], env)
     _run([sys.executable, "-m", "ingest", "--landing", str(landing), "--warehouse", str(warehouse)], env)
-    _run([str(DBT), "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project"],
+    # unit tests run once, in tests/dbt; dbt's target folder is this build's own
+    _run([str(DBT), "build", "--exclude-resource-type", "unit_test", "--project-dir", "dbt_project",
+          "--profiles-dir", "dbt_project", "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
          env | {"O2C_WAREHOUSE": str(warehouse)})
     return landing, warehouse
 

@@ -1,9 +1,90 @@
-"""Row-for-row comparison of the marts of two warehouses (DuckDB build vs Spark build)."""
+"""The parity builds (one landing folder built by DuckDB and by Spark, side by side) and the
+row-for-row comparison of the marts of two warehouses."""
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
+import pytest
+
+from tests.dbt.conftest import DBT_PROJECT, REPO, dbt_executable, ingest_landing
+
+ORDERS, DAYS, SEED = 300, 7, 42
+
+
+def _dbt(args: list[str], work_dir: Path, env: dict[str, str]) -> subprocess.Popen:
+    command = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+               "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
+    work_dir.mkdir(parents=True, exist_ok=True)
+    log = open(work_dir / "dbt.out", "w")
+    return subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+
+
+def build_results(work_dir: Path) -> dict[str, str]:
+    data = json.loads((work_dir / "target" / "run_results.json").read_text())
+    return {r["unique_id"]: r["status"] for r in data["results"]}
+
+
+PARITY_BUILDS = pytest.StashKey[dict]()
+
+
+def start_parity_builds(root: Path) -> dict:
+    """Ingest one simulated landing folder, then start the DuckDB and the Spark dbt builds of it
+    side by side (subprocesses); `finish_parity_builds` waits for them."""
+    from orchestration import engines
+
+    landing = root / "landing"
+    subprocess.run([sys.executable, "-m", "ingest.simulate", "--orders", str(ORDERS), "--days", str(DAYS),
+                    "--seed", str(SEED), "--out", str(landing), "--quiet"],
+                   cwd=REPO, check=True, capture_output=True)
+    duck, spark = root / "duckdb" / "warehouse.duckdb", root / "spark" / "warehouse.duckdb"
+    duck.parent.mkdir()
+    spark.parent.mkdir()
+    ingest_landing(landing, duck)          # ingest once: both engines read the same raw rows
+    shutil.copy(duck, spark)
+    spark_dir = spark.parent / "spark"
+    engines.export_raw(spark, spark_dir)
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "O2C_"))}
+    started = time.monotonic()
+    spark_run = _dbt(["build"], spark.parent, base | {"O2C_WAREHOUSE": str(spark)} | engines.spark_env(spark_dir))
+    duck_run = _dbt(["build"], duck.parent, base | {"O2C_WAREHOUSE": str(duck)})
+    return {"root": root, "duckdb": duck, "spark": spark, "spark_dir": spark_dir, "started": started,
+            "processes": {"duckdb": duck_run, "spark": spark_run}}
+
+
+def finish_parity_builds(started: dict) -> dict:
+    from orchestration import engines
+
+    duck, spark, spark_dir = started["duckdb"], started["spark"], started["spark_dir"]
+    codes = {"duckdb": started["processes"]["duckdb"].wait(timeout=900)}
+    expectations = {}
+    if codes["duckdb"] == 0:  # while Spark may still build
+        from expectations import run_suites
+
+        expectations["duckdb"] = run_suites(duck)
+    codes["spark"] = started["processes"]["spark"].wait(timeout=900)
+    seconds = time.monotonic() - started["started"]
+    loaded = {}
+    if codes["spark"] == 0:
+        loaded = engines.load_spark_build(spark, spark_dir, spark.parent / "target" / "manifest.json")
+    print(f"parity builds: {seconds:.0f} s from their start (DuckDB and Spark side by side), exit codes {codes}")
+    return {"root": started["root"], "duckdb": duck, "spark": spark, "codes": codes, "loaded": loaded,
+            "expectations": expectations}
+
+
+def stop_parity_builds(started: dict) -> None:
+    """At the end of a session that never waited for them (deselected, interrupted)."""
+    for process in started["processes"].values():
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:

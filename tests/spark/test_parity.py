@@ -15,71 +15,21 @@ pyspark `local[*]`, one dbt build, so one JVM) run side by side. Then:
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.dbt.conftest import DBT_PROJECT, REPO, dbt_executable, ingest_landing
-from tests.spark.parity import compare_marts
+from tests.spark.parity import PARITY_BUILDS, build_results, compare_marts, finish_parity_builds, start_parity_builds
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
-ORDERS, DAYS, SEED = 300, 7, 42
-
-
-def _dbt(args: list[str], work_dir: Path, env: dict[str, str]) -> subprocess.Popen:
-    command = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-               "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
-    work_dir.mkdir(parents=True, exist_ok=True)
-    log = open(work_dir / "dbt.out", "w")
-    return subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-
-
-def _results(work_dir: Path) -> dict[str, str]:
-    data = json.loads((work_dir / "target" / "run_results.json").read_text())
-    return {r["unique_id"]: r["status"] for r in data["results"]}
-
 
 @pytest.fixture(scope="session")
-def parity_builds(tmp_path_factory):
-    from orchestration import engines
-
-    root = tmp_path_factory.mktemp("spark_parity")
-    landing = root / "landing"
-    subprocess.run([sys.executable, "-m", "ingest.simulate", "--orders", str(ORDERS), "--days", str(DAYS),
-                    "--seed", str(SEED), "--out", str(landing), "--quiet"],
-                   cwd=REPO, check=True, capture_output=True)
-    duck, spark = root / "duckdb" / "warehouse.duckdb", root / "spark" / "warehouse.duckdb"
-    duck.parent.mkdir()
-    spark.parent.mkdir()
-    ingest_landing(landing, duck)          # ingest once: both engines read the same raw rows
-    shutil.copy(duck, spark)
-    spark_dir = spark.parent / "spark"
-    engines.export_raw(spark, spark_dir)
-
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "O2C_"))}
-    started = time.monotonic()
-    spark_run = _dbt(["build"], spark.parent, base | {"O2C_WAREHOUSE": str(spark)} | engines.spark_env(spark_dir))
-    duck_run = _dbt(["build"], duck.parent, base | {"O2C_WAREHOUSE": str(duck)})
-    codes = {"duckdb": duck_run.wait(timeout=900)}
-    expectations = {}
-    if codes["duckdb"] == 0:  # while Spark still builds
-        from expectations import run_suites
-
-        expectations["duckdb"] = run_suites(duck)
-    codes["spark"] = spark_run.wait(timeout=900)
-    seconds = time.monotonic() - started
-    loaded = {}
-    if codes["spark"] == 0:
-        loaded = engines.load_spark_build(spark, spark_dir, spark.parent / "target" / "manifest.json")
-    print(f"parity builds: {seconds:.0f} s (DuckDB and Spark side by side), exit codes {codes}")
-    return {"root": root, "duckdb": duck, "spark": spark, "codes": codes, "loaded": loaded,
-            "expectations": expectations}
+def parity_builds(request, tmp_path_factory):
+    # normally started when the spark tests were collected (tests/conftest.py), so the JVM's
+    # couple of minutes ran beside the rest of the suite; started here if not
+    started = request.config.stash.get(PARITY_BUILDS, None) or start_parity_builds(tmp_path_factory.mktemp("spark_parity"))
+    return finish_parity_builds(started)
 
 
 def _tail(path: Path) -> str:
@@ -89,8 +39,8 @@ def _tail(path: Path) -> str:
 def test_every_model_test_and_unit_test_passes_on_both_engines(parity_builds):
     for engine in ("duckdb", "spark"):
         assert parity_builds["codes"][engine] == 0, _tail(parity_builds[engine].parent / "dbt.out")
-    duck = _results(parity_builds["duckdb"].parent)
-    spark = _results(parity_builds["spark"].parent)
+    duck = build_results(parity_builds["duckdb"].parent)
+    spark = build_results(parity_builds["spark"].parent)
     assert duck.keys() == spark.keys()
     kinds = {uid.split(".")[0] for uid in spark}
     assert {"model", "test", "unit_test"} <= kinds
