@@ -1,5 +1,6 @@
 """The dbt project, wired in once: every model an asset, every dbt test an asset check."""
 
+import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -51,7 +52,25 @@ def o2c_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, engin
     invocation = dbt.cli(BUILD_ARGS, context=context)
     yield from invocation.stream()
     engine.after_build(context.log)
+    keep_parse_state(invocation.target_path, invocation.target_path.parent)
     prune_invocation_folders(invocation.target_path.parent, context.op_execution_context.op.name)
+
+
+def keep_parse_state(invocation_dir: Path, target_dir: Path) -> bool:
+    """Make this build's dbt parse state the project's, so the next build parses only what changed.
+
+    dagster-dbt starts each build from `target/partial_parse.msgpack`, which `make manifest`
+    writes; dbt discards it when the profile differs (the warehouse path is part of it) and parses
+    everything again (5-7 s). dbt checks profile, vars and file hashes before it trusts the file,
+    so a stale one costs only that full parse.
+    """
+    source = invocation_dir / "partial_parse.msgpack"
+    if not source.exists():
+        return False
+    staged = target_dir / f".partial_parse.msgpack.{os.getpid()}"
+    shutil.copyfile(source, staged)
+    os.replace(staged, target_dir / "partial_parse.msgpack")  # atomic: a concurrent dbt reads a whole file
+    return True
 
 
 def prune_invocation_folders(target_dir: Path, op_name: str, keep: int = KEEP_INVOCATION_FOLDERS) -> list[Path]:

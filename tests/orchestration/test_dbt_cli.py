@@ -9,7 +9,7 @@ from importlib.metadata import version
 import pytest
 from dagster_dbt import DbtCliResource
 
-from orchestration.assets.dbt import BUILD_ARGS, prune_invocation_folders
+from orchestration.assets.dbt import BUILD_ARGS, keep_parse_state, prune_invocation_folders
 from orchestration.dbt_cli import O2cDbtCliResource
 from orchestration.prepare import DBT_PROJECT_DIR, dbt_executable
 
@@ -43,3 +43,14 @@ def test_only_the_newest_invocation_folders_are_kept(tmp_path):
     assert sorted(p.name for p in removed) == ["o2c_dbt_models-run0-abc", "o2c_dbt_models-run1-abc"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "manifest.json", *(f"o2c_dbt_models-run{n}-abc" for n in range(2, 7)), "other_op-run0-abc"]
+
+
+def test_a_builds_parse_state_becomes_the_projects(tmp_path):
+    invocation = tmp_path / "o2c_dbt_models-run1-abc"
+    invocation.mkdir()
+    assert keep_parse_state(invocation, tmp_path) is False  # a failed build may write none
+    (tmp_path / "partial_parse.msgpack").write_bytes(b"old")
+    (invocation / "partial_parse.msgpack").write_bytes(b"new")
+    assert keep_parse_state(invocation, tmp_path) is True
+    assert (tmp_path / "partial_parse.msgpack").read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o2c_dbt_models-run1-abc", "partial_parse.msgpack"]
