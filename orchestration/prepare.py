@@ -2,35 +2,73 @@
 
 `dbt_project.prepare_if_dev()` only does this under `dagster dev`; make targets, tests and CI
 run this module instead (`python -m orchestration.prepare`).
+
+`dbt parse` costs 5-11 s here (dbt's start-up, and a full parse whenever the warehouse path
+differs from the last parse's), and `make run` and `make test` ask for the manifest every time.
+So the manifest is parsed again only when what it is parsed from changed: the project's files,
+the O2C_ and DBT_ environment (the warehouse path names the relations' catalog), the dbt
+version, or the manifest itself (another dbt command wrote `target/` since).
 """
 from __future__ import annotations
 
+import argparse
+import hashlib
+import json
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from ingest import settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+NOT_PARSE_INPUTS = {"target", "logs", "dbt_packages"}
 
 
 def dbt_executable() -> str:
     return str(Path(sys.executable).with_name("dbt"))
 
 
-def prepare_manifest() -> Path:
+def parse_inputs(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """A digest of everything the manifest is parsed from."""
+    digest = hashlib.sha256(version("dbt-core").encode())
+    for path in sorted(project_dir.rglob("*")):
+        relative = path.relative_to(project_dir)
+        if relative.parts[0] in NOT_PARSE_INPUTS or not path.is_file():
+            continue
+        digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    environment = {k: v for k, v in os.environ.items() if k.startswith(("O2C_", "DBT_"))}
+    environment["O2C_WAREHOUSE"] = str(settings.warehouse_path())
+    digest.update(json.dumps(sorted(environment.items())).encode())
+    return digest.hexdigest()
+
+
+def _stamp(manifest: Path, inputs: str) -> str:
+    stat = manifest.stat()
+    return json.dumps({"inputs": inputs, "manifest_size": stat.st_size, "manifest_mtime_ns": stat.st_mtime_ns})
+
+
+def prepare_manifest(force: bool = False, project_dir: Path = DBT_PROJECT_DIR) -> bool:
+    """Parse the project unless the manifest is already the one its inputs give; True if parsed."""
+    manifest = project_dir / "target" / "manifest.json"
+    stamp = project_dir / "target" / ".o2c_parse_inputs.json"
+    inputs = parse_inputs(project_dir)
+    if not force and manifest.exists() and stamp.exists() and stamp.read_text() == _stamp(manifest, inputs):
+        print(f">> dbt manifest up to date: {manifest} (nothing it is parsed from changed)")
+        return False
     env = {**os.environ, "O2C_WAREHOUSE": str(settings.warehouse_path())}
-    cmd = [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR),
-           "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"]
-    completed = subprocess.run(cmd, env=env, cwd=DBT_PROJECT_DIR)
+    cmd = [dbt_executable(), "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet"]
+    completed = subprocess.run(cmd, env=env, cwd=project_dir)
     if completed.returncode != 0:
-        raise SystemExit(f"dbt parse failed (exit {completed.returncode}) in {DBT_PROJECT_DIR}")
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    print(f">> dbt manifest ready: {manifest.relative_to(REPO_ROOT)}")
-    return manifest
+        raise SystemExit(f"dbt parse failed (exit {completed.returncode}) in {project_dir}")
+    stamp.write_text(_stamp(manifest, inputs))
+    print(f">> dbt manifest ready: {manifest}")
+    return True
 
 
 if __name__ == "__main__":
-    prepare_manifest()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--force", action="store_true", help="parse even if nothing changed")
+    prepare_manifest(force=parser.parse_args().force)

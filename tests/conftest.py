@@ -46,6 +46,43 @@ def pipeline_workspace(tmp_path_factory):
     return tmp, env, first
 
 
+# One anomalous and one clean simulation, each ingested and built once (dbt unit tests left out,
+# tests/dbt runs them) for every test folder that checks a simulated warehouse against the
+# simulator's ground truth: tests/dbt (exceptions) and tests/expectations (suites).
+SIM_ORDERS = int(os.environ.get("O2C_TEST_SIM_ORDERS", "1500"))
+SIM_DAYS = int(os.environ.get("O2C_TEST_SIM_DAYS", "21"))
+SIM_SEED = int(os.environ.get("O2C_TEST_SIM_SEED", "7"))
+
+
+def simulate(out: Path, *extra: str, orders: int = SIM_ORDERS, days: int = SIM_DAYS) -> None:
+    command = [sys.executable, "-m", "ingest.simulate", "--orders", str(orders), "--days", str(days),
+               "--seed", str(SIM_SEED), "--out", str(out), *extra]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+@pytest.fixture(scope="session")
+def simulated_build(tmp_path_factory):
+    """(landing, warehouse, dbt run) of the simulator's default, anomalous sample."""
+    from tests.dbt.conftest import build_warehouse
+
+    work = tmp_path_factory.mktemp("simulated")
+    simulate(work / "landing")
+    warehouse, run = build_warehouse(work / "landing", work / "build")
+    return work / "landing", warehouse, run
+
+
+@pytest.fixture(scope="session")
+def clean_simulated_build(tmp_path_factory):
+    """(landing, warehouse, dbt run) of a simulation with no anomaly injected."""
+    from tests.dbt.conftest import build_warehouse
+
+    work = tmp_path_factory.mktemp("simulated_clean")
+    simulate(work / "landing", "--clean", orders=max(100, SIM_ORDERS // 3), days=14)
+    warehouse, run = build_warehouse(work / "landing", work / "build")
+    return work / "landing", warehouse, run
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Start the Spark parity builds (tests/spark) as soon as they are selected: the JVM's couple
     of minutes then run beside the rest of the suite (mostly one busy core: pytest and one

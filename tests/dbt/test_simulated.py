@@ -4,26 +4,12 @@ marts.reconciliation_exceptions must equal the simulator's ground truth exactly
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from tests.dbt.conftest import REPO, build_warehouse, query
-
-ORDERS = int(os.environ.get("O2C_TEST_SIM_ORDERS", "1500"))
-DAYS = int(os.environ.get("O2C_TEST_SIM_DAYS", "21"))
-SEED = int(os.environ.get("O2C_TEST_SIM_SEED", "7"))
-
-
-def simulate(out: Path, *extra: str, orders: int = ORDERS, days: int = DAYS) -> None:
-    command = [sys.executable, "-m", "ingest.simulate", "--orders", str(orders), "--days", str(days),
-               "--seed", str(SEED), "--out", str(out), *extra]
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+from tests.dbt.conftest import query
 
 
 def read_truth(landing: Path) -> set[tuple[str, str]]:
@@ -53,15 +39,6 @@ def compare(found: set[tuple[str, str]], truth: set[tuple[str, str]]) -> tuple[b
     return perfect, "\n".join(lines)
 
 
-@pytest.fixture(scope="module")
-def simulated_build(tmp_path_factory):
-    work = tmp_path_factory.mktemp("dbt_simulated")
-    landing = work / "landing"
-    simulate(landing)
-    warehouse, run = build_warehouse(landing, work / "build")
-    return landing, warehouse, run
-
-
 @pytest.mark.slow
 def test_simulated_dbt_build_passes(simulated_build):
     _, _, run = simulated_build
@@ -89,11 +66,8 @@ def test_simulated_journal_balances(simulated_build):
 
 
 @pytest.mark.slow
-def test_clean_simulation_yields_no_exception(tmp_path_factory):
-    work = tmp_path_factory.mktemp("dbt_simulated_clean")
-    landing = work / "landing"
-    simulate(landing, "--clean", orders=max(100, ORDERS // 3), days=14)
-    warehouse, run = build_warehouse(landing, work / "build")
+def test_clean_simulation_yields_no_exception(clean_simulated_build):
+    _, warehouse, run = clean_simulated_build
     assert run.returncode == 0, run.output[-8000:]
     rows = query(warehouse, "select exception_type, exception_key from marts.reconciliation_exceptions limit 20")
     assert rows == [], rows

@@ -24,7 +24,6 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).parent / "dbt"
-ORDERS, DAYS, SEED = 800, 10, 7
 
 
 def _missing_pieces() -> list[str]:
@@ -40,36 +39,22 @@ def _missing_pieces() -> list[str]:
     return missing
 
 
-def _run(cmd: list[str], env: dict[str, str]) -> None:
-    out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
-    assert out.returncode == 0, f"{' '.join(cmd)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
-
-
-def build_sample(root: Path, clean: bool) -> tuple[Path, Path]:
-    """Landing folder and built warehouse for the simulator's sample."""
+@pytest.fixture(scope="module")
+def anomalous_sample(simulated_build):
+    """The simulator's default sample, built once for tests/dbt too (tests/conftest.py)."""
     missing = _missing_pieces()
     if missing:
         pytest.skip("end-to-end expectations need " + ", ".join(missing) + " (not landed yet)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("O2C_")}
-    landing, warehouse = root / "landing", root / "warehouse.duckdb"
-    _run([sys.executable, "-m", "ingest.simulate", "--orders", str(ORDERS), "--days", str(DAYS),
-          "--seed", str(SEED), "--out", str(landing), *(["--clean"] if clean else [])], env)
-    _run([sys.executable, "-m", "ingest", "--landing", str(landing), "--warehouse", str(warehouse)], env)
-    # unit tests run once, in tests/dbt; dbt's target folder is this build's own
-    _run([str(DBT), "build", "--exclude-resource-type", "unit_test", "--project-dir", "dbt_project",
-          "--profiles-dir", "dbt_project", "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-         env | {"O2C_WAREHOUSE": str(warehouse)})
+    landing, warehouse, run = simulated_build
+    assert run.returncode == 0, run.output[-4000:]
     return landing, warehouse
 
 
 @pytest.fixture(scope="module")
-def anomalous_sample(tmp_path_factory):
-    return build_sample(tmp_path_factory.mktemp("anomalous"), clean=False)
-
-
-@pytest.fixture(scope="module")
-def clean_sample(tmp_path_factory):
-    return build_sample(tmp_path_factory.mktemp("clean"), clean=True)
+def clean_sample(clean_simulated_build):
+    landing, warehouse, run = clean_simulated_build
+    assert run.returncode == 0, run.output[-4000:]
+    return landing, warehouse
 
 
 def _ground_truth(landing: Path) -> dict[str, set[str]]:

@@ -53,13 +53,22 @@ MART_KEYS = {
 }
 
 
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory) -> Path:
+    """One work folder for every example's build: the same warehouse path each time lets dbt
+    reuse its parse state (target/partial_parse.msgpack) instead of parsing the project again."""
+    return tmp_path_factory.mktemp("property_builds")
+
+
 @pytest.mark.slow
 @SLOW
-@given(landings())
-def test_a_valid_folder_builds_balances_and_keeps_keys_unique(landing):
+@given(landing=landings())
+def test_a_valid_folder_builds_balances_and_keeps_keys_unique(build_dir, landing):
+    for leftover in ("warehouse.duckdb", "warehouse.duckdb.wal"):  # each example starts from nothing
+        (build_dir / leftover).unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         root = landing.write(Path(tmp) / "landing")
-        warehouse, run = build_warehouse(root, Path(tmp) / "work")
+        warehouse, run = build_warehouse(root, build_dir)
         assert run.returncode == 0, run.output[-5000:]
         assert query(warehouse, """
             select entry_id from marts.ledger_entries group by entry_id
