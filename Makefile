@@ -55,7 +55,7 @@ sample: venv ## generate the default sample landing folder if it is missing
 	@if [ -d "$(O2C_LANDING_DIR)/oms" ]; then echo ">> landing data present in $(O2C_LANDING_DIR)"; \
 	else $(PY) -m ingest.simulate --orders $(SAMPLE_ORDERS) --days $(SAMPLE_DAYS) --seed $(SAMPLE_SEED) --out "$(O2C_LANDING_DIR)"; fi
 
-manifest: venv ## compile the dbt manifest that Dagster loads at import
+manifest: venv ## compile the dbt manifest that Dagster loads at import (skipped when nothing it is parsed from changed)
 	$(PY) -m orchestration.prepare
 
 $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
