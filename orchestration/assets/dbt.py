@@ -12,9 +12,9 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.project import dbt_project
 from orchestration.resources import BuildEngine
 
-# dbt unit tests check model logic on fixed rows: they run in `make test` and CI (tests/dbt),
-# not in every production build, as dbt Labs recommends ("no need to use additional compute
-# cycles running them in production"); they were 8 of 16 s of a small build's node time.
+# dbt unit tests check model logic on fixed rows, so their result cannot change with the data:
+# they run in `make test` and CI (tests/dbt), not in every production build, as dbt Labs
+# advises for unit tests; they were 8 of 16 s of a small build's node time.
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 # Every dagster-dbt invocation writes its own target folder (manifest, run_results, logs:
 # about 10 MB); the newest few are kept for debugging a run, older ones are removed.
