@@ -21,7 +21,7 @@ def ingest_only() -> int:
     import dagster as dg
 
     from ingest import settings
-    from orchestration.assets.ingest import DATED_SOURCES, build_ingest_asset
+    from orchestration.assets.ingest import ingest_assets
     from orchestration.partitions import export_dates_in_landing, register_export_dates
     from orchestration.resources import warehouse_resource
     from orchestration.sensors import RANGE_END_TAG, RANGE_START_TAG
@@ -30,8 +30,7 @@ def ingest_only() -> int:
     dates = export_dates_in_landing(settings.landing_dir())
     register_export_dates(instance, dates)
     # one run, as in `make run`, with only the resource the ingest assets use
-    result = dg.materialize([build_ingest_asset(DATED_SOURCES), build_ingest_asset("reference/fx_rates")],
-                            instance=instance, resources={"warehouse": warehouse_resource()},
+    result = dg.materialize(ingest_assets, instance=instance, resources={"warehouse": warehouse_resource()},
                             tags={RANGE_START_TAG: dates[0], RANGE_END_TAG: dates[-1]})
     events = len(result.get_asset_materialization_events())
     print(f">> orchestrated ingest: {len(dates)} export dates, {events} raw materializations", flush=True)
@@ -47,6 +46,9 @@ def phases() -> int:
 
     import dagster as dg
 
+    from orchestration.assets.ingest import ingest_assets
+
+    ingest_steps = {asset.op.name for asset in ingest_assets}
     instance = dg.DagsterInstance.get()
     run = instance.get_runs(limit=1)[0]
     kinds = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE,
@@ -62,8 +64,9 @@ def phases() -> int:
             started[entry.step_key] = entry.timestamp
         else:
             seconds[entry.step_key] = entry.timestamp - started[entry.step_key]
-    ingest = sum(value for step, value in seconds.items() if step.startswith("ingest_") and "check" not in step)
-    print(json.dumps({"ingest": round(ingest, 2), "run": round(max(run_bounds) - min(run_bounds), 2), "steps": {k: round(v, 2) for k, v in seconds.items()},
+    ingest = sum(value for step, value in seconds.items() if step in ingest_steps)
+    print(json.dumps({"ingest": round(ingest, 2), "run": round(max(run_bounds) - min(run_bounds), 2),
+                      "steps": {step: round(value, 2) for step, value in seconds.items()},
                       "run_status": run.status.value}))
     return 0
 
