@@ -7,7 +7,8 @@ run this module instead (`python -m orchestration.prepare`).
 differs from the last parse's), and `make run` and `make test` ask for the manifest every time.
 So the manifest is parsed again only when what it is parsed from changed: the project's files,
 the O2C_ and DBT_ environment (the warehouse path names the relations' catalog), the dbt
-version, or the manifest itself (another dbt command wrote `target/` since).
+version, or the manifest itself (another dbt command wrote `target/` since). A manifest that
+names the project by another path (a dbt command run from another folder) is parsed afresh.
 """
 from __future__ import annotations
 
@@ -50,6 +51,21 @@ def _stamp(manifest: Path, inputs: str) -> str:
     return json.dumps({"inputs": inputs, "manifest_size": stat.st_size, "manifest_mtime_ns": stat.st_mtime_ns})
 
 
+def foreign_roots(manifest: Path, project_dir: Path) -> set[str]:
+    """Project paths in the manifest other than this project's absolute path."""
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    return {node["root_path"] for node in nodes if node.get("root_path", str(project_dir)) != str(project_dir)}
+
+
+def _parse(project_dir: Path, *flags: str) -> None:
+    env = {**os.environ, "O2C_WAREHOUSE": str(settings.warehouse_path())}
+    cmd = [dbt_executable(), "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+           "--quiet", *flags]
+    completed = subprocess.run(cmd, env=env, cwd=project_dir)
+    if completed.returncode != 0:
+        raise SystemExit(f"dbt parse failed (exit {completed.returncode}) in {project_dir}")
+
+
 def prepare_manifest(force: bool = False, project_dir: Path = DBT_PROJECT_DIR) -> bool:
     """Parse the project unless the manifest is already the one its inputs give; True if parsed."""
     manifest = project_dir / "target" / "manifest.json"
@@ -58,11 +74,15 @@ def prepare_manifest(force: bool = False, project_dir: Path = DBT_PROJECT_DIR) -
     if not force and manifest.exists() and stamp.exists() and stamp.read_text() == _stamp(manifest, inputs):
         print(f">> dbt manifest up to date: {manifest} (nothing it is parsed from changed)")
         return False
-    env = {**os.environ, "O2C_WAREHOUSE": str(settings.warehouse_path())}
-    cmd = [dbt_executable(), "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet"]
-    completed = subprocess.run(cmd, env=env, cwd=project_dir)
-    if completed.returncode != 0:
-        raise SystemExit(f"dbt parse failed (exit {completed.returncode}) in {project_dir}")
+    _parse(project_dir)
+    foreign = foreign_roots(manifest, project_dir)
+    if foreign:
+        # dbt's partial parsing keeps each node's project path from the parse that first read it:
+        # after `dbt build --project-dir dbt_project` from the repository root, seeds are loaded
+        # from `dbt_project/seeds/...`, a path that does not exist from where Dagster runs dbt
+        print(f">> dbt parse state came from a dbt command run elsewhere (project path {sorted(foreign)[0]!r}): "
+              "parsing the whole project again")
+        _parse(project_dir, "--no-partial-parse")
     stamp.write_text(_stamp(manifest, inputs))
     print(f">> dbt manifest ready: {manifest}")
     return True
