@@ -1,8 +1,8 @@
 """The dbt models' own compiled SQL, run as plain statements in one DuckDB connection.
 
 This is the floor for `dbt build`: the same transformations with none of dbt's overhead (no
-process start, no adapter, no tests). It reads `dbt_project/target/manifest.json` after
-`dbt compile`, orders the models by their dependencies and recreates each relation with the
+process start, no adapter, no tests). It reads the manifest `dbt compile` wrote
+(`--manifest`, default `dbt_project/target/manifest.json`), orders the models by their dependencies and recreates each relation with the
 materialization dbt would use (view or table; incremental models as full tables).
 """
 from __future__ import annotations
@@ -29,8 +29,8 @@ def compiled_models(manifest_path: Path = MANIFEST) -> list[dict]:
     return [models[uid] for uid in ordered]
 
 
-def run_plain_sql(warehouse: Path) -> int:
-    models = compiled_models()
+def run_plain_sql(warehouse: Path, manifest: Path = MANIFEST) -> int:
+    models = compiled_models(manifest)
     # The same memory limit as the dbt profile, so both sides run under the same constraint.
     memory_limit = os.environ.get("O2C_DUCKDB_MEMORY_LIMIT", "3GB")
     with duckdb.connect(str(warehouse), config={"memory_limit": memory_limit}) as con:
@@ -51,8 +51,9 @@ def run_plain_sql(warehouse: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--manifest", type=Path, default=MANIFEST, help="the manifest `dbt compile` wrote")
     args = parser.parse_args()
-    print(f"plain SQL: {run_plain_sql(args.warehouse)} models rebuilt")
+    print(f"plain SQL: {run_plain_sql(args.warehouse, args.manifest)} models rebuilt")
 
 
 if __name__ == "__main__":

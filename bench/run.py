@@ -4,20 +4,22 @@ Each step runs in its own subprocess so its peak RSS is its own (os.wait4). Step
   simulate    generate (or reuse) the landing folder for SCALE orders
   bare_read   DuckDB reading the same files into tables with no validation (the practical limit)
   ingest      o2c's loaders: validation, quarantine, lineage, accounting
-              (--repeat N runs these two N times, alternately, and keeps the median pair)
   dbt_build   `dbt build` (models + tests)
   plain_sql   the same compiled model SQL run as CREATE TABLE statements in one DuckDB connection
   validate    every expectation suite
   orchestrated_ingest  the ingest assets alone, materialized by Dagster in a process of their own
-              (bench/orchestrated.py), on their own warehouse file: Dagster's start-up included,
-              a stricter figure than make run's ingest phase below
+              (bench/orchestrated.py): Dagster's start-up included, a stricter figure than make
+              run's ingest phase below
   orchestrated         `make run` end to end (its manifest step, then ingest, dbt, checks, publish,
               report), next to the sum of its bare steps ingest + dbt_build + validate (target:
               within 1.3x); its phases, read from the run's Dagster events, give make run's
               ingest phase next to `ingest` (target: within 1.2x)
   spread_history       orchestrated_ingest on the same files re-laid over years (export dates 30
               days apart): a few dates over a long span must cost what the short span costs
-Results go to bench/results/bench-<scale>.json and are appended to bench/results/README.md.
+Every ratio pairs two steps measured one after the other. `--repeat N` (make bench REPEAT=N)
+measures every step N times in turn and reports each ratio's median, with every attempt's ratio
+in `ratio_runs`: on a shared machine one measurement can be 15 % off.
+Results go to bench/results/bench-<scale>.json.
 
 `--engine spark` (make bench ENGINE=spark) compares the engines instead (docs/spark.md): on
 the same ingested warehouse, the DuckDB build and validation next to the Spark path (raw ->
@@ -30,6 +32,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -38,6 +42,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
+DBT_PROJECT = REPO_ROOT / "dbt_project"  # absolute: a relative one would leak into dbt's parse state (docs/warehouse.md)
 PY = sys.executable
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -66,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", default="simulate,bare_read,ingest,dbt_build,plain_sql,validate,"
                                            "orchestrated_ingest,orchestrated,spread_history")
     parser.add_argument("--repeat", type=int, default=1,
-                        help="run bare_read and ingest this many times, alternately, and report the "
-                             "median ratio (shared machines are noisy)")
+                        help="measure every step this many times, in turn, and report each ratio's "
+                             "median (shared machines are noisy)")
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                         help="spark: compare the Spark build with the DuckDB build, stage by stage")
     args = parser.parse_args(argv)
@@ -78,106 +83,33 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir / f"scale-{args.scale}"
     landing = workdir / "landing"
     warehouse = workdir / "warehouse.duckdb"
+    # One environment for the bare steps and make run: the manifest make run prepares is the one
+    # the bare dbt build parses against, so neither pays a full parse a repeated run would not.
     env = {**os.environ, "O2C_LANDING_DIR": str(landing), "O2C_WAREHOUSE": str(warehouse),
+           "O2C_PUBLISH_DIR": str(workdir / "published"), "DAGSTER_HOME": str(workdir / "dagster_home"),
            "PYTHONPATH": str(REPO_ROOT)}
-    results: dict[str, dict] = {}
-
+    simulated: dict[str, dict] = {}
     if "simulate" in steps:
         if (landing / "oms").is_dir():
             print(f">> bench: reusing landing data in {landing}")
         else:
-            results["simulate"] = run_step("simulate", [
+            simulated["simulate"] = run_step("simulate", [
                 PY, "-m", "ingest.simulate", "--orders", str(args.scale), "--days", str(args.days),
                 "--seed", str(args.seed), "--out", str(landing),
                 *(["--no-truth"] if args.scale > 100_000 else []),
             ], env)
-    ingest_pairs: list[dict] = []
-    for attempt in range(max(1, args.repeat)):
-        label = f" #{attempt + 1}" if args.repeat > 1 else ""
-        if "bare_read" in steps:
-            results["bare_read"] = run_step(f"bare_read{label}", [
-                PY, "-m", "bench.bare_read", "--landing", str(landing), "--warehouse", str(workdir / "bare.duckdb")], env)
-        if "ingest" in steps:
-            warehouse.unlink(missing_ok=True)
-            results["ingest"] = run_step(f"ingest{label}", [
-                PY, "-m", "ingest", "--landing", str(landing), "--warehouse", str(warehouse)], env)
-        if "bare_read" in steps and "ingest" in steps:
-            ingest_pairs.append({"bare_read": results["bare_read"], "ingest": results["ingest"],
-                                 "ratio": round(results["ingest"]["seconds"] / results["bare_read"]["seconds"], 2)})
-    if ingest_pairs:  # report the pair with the median ratio
-        median = sorted(ingest_pairs, key=lambda pair: pair["ratio"])[(len(ingest_pairs) - 1) // 2]
-        results["bare_read"], results["ingest"] = median["bare_read"], median["ingest"]
-    if "dbt_build" in steps:
-        results["dbt_build"] = run_step("dbt_build", [
-            DBT, "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet"], env)
-    if "dbt_build" in steps:
-        results["dbt_run"] = run_step("dbt_run (models only)", [
-            DBT, "run", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet"], env)
-    if "plain_sql" in steps:
-        run_step("dbt_compile (not compared)", [
-            DBT, "compile", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet"], env)
-        results["plain_sql"] = run_step("plain_sql", [
-            PY, "-m", "bench.plain_sql", "--warehouse", str(warehouse)], env)
-    if "validate" in steps:
-        results["validate"] = run_step("validate", [
-            PY, "-m", "expectations.validate", "--warehouse", str(warehouse), "--no-docs"], env)
+    if "spread_history" in steps and not (workdir / "landing-spread" / "oms").is_dir():
+        run_step("spread (hard links)", [PY, "-m", "bench.orchestrated", "spread", str(landing),
+                                         str(workdir / "landing-spread")], env)
 
-    if {"orchestrated_ingest", "orchestrated", "spread_history"} & set(steps):
-        import shutil
-
-        orchestrated_wh = workdir / "orchestrated.duckdb"
-        orchestrated_env = {**env, "O2C_WAREHOUSE": str(orchestrated_wh),
-                            "O2C_PUBLISH_DIR": str(workdir / "published"),
-                            "DAGSTER_HOME": str(workdir / "dagster_home")}
-        if "orchestrated_ingest" in steps:
-            orchestrated_wh.unlink(missing_ok=True)
-            results["orchestrated_ingest"] = run_step("orchestrated_ingest", [PY, "-m", "bench.orchestrated", "ingest"],
-                                                      orchestrated_env)
-        if "orchestrated" in steps:
-            orchestrated_wh.unlink(missing_ok=True)
-            shutil.rmtree(workdir / "dagster_home", ignore_errors=True)
-            (workdir / "dagster_home").mkdir(parents=True)
-            # what `make run` runs: the manifest for this warehouse (dbt parse), then the Dagster run
-            prepared = run_step("orchestrated: make manifest", [PY, "-m", "orchestration.prepare"], orchestrated_env)
-            ran = run_step("orchestrated: the Dagster run", [PY, "-m", "orchestration.run_pipeline"], orchestrated_env)
-            results["orchestrated"] = {"seconds": round(prepared["seconds"] + ran["seconds"], 2),
-                                       "peak_rss_mb": max(prepared["peak_rss_mb"], ran["peak_rss_mb"]),
-                                       "manifest_seconds": prepared["seconds"]}
-            phase = subprocess.run([PY, "-m", "bench.orchestrated", "phases"], env=orchestrated_env, cwd=REPO_ROOT,
-                                   capture_output=True, text=True, check=True)
-            results["make_run_phases"] = json.loads(phase.stdout)
-            print(f"   make run's phases: {results['make_run_phases']}", flush=True)
-        if "spread_history" in steps:
-            spread_landing = workdir / "landing-spread"
-            if not (spread_landing / "oms").is_dir():
-                run_step("spread (hard links)", [PY, "-m", "bench.orchestrated", "spread", str(landing),
-                                                 str(spread_landing)], env)
-            spread_wh = workdir / "spread.duckdb"
-            spread_wh.unlink(missing_ok=True)
-            results["spread_history"] = run_step("spread_history", [PY, "-m", "bench.orchestrated", "ingest"],
-                                                 {**orchestrated_env, "O2C_LANDING_DIR": str(spread_landing),
-                                                  "O2C_WAREHOUSE": str(spread_wh)})
-
-    ratios = {}
-    if "orchestrated_ingest" in results and "ingest" in results:
-        ratios["orchestrated_ingest_vs_cli_ingest"] = round(
-            results["orchestrated_ingest"]["seconds"] / results["ingest"]["seconds"], 2)
-    if "make_run_phases" in results and "ingest" in results:
-        ratios["make_run_ingest_phase_vs_cli_ingest"] = round(
-            results["make_run_phases"]["ingest"] / results["ingest"]["seconds"], 2)
-    if "orchestrated" in results and all(k in results for k in ("ingest", "dbt_build", "validate")):
-        bare = sum(results[k]["seconds"] for k in ("ingest", "dbt_build", "validate"))
-        ratios["orchestrated_vs_bare_steps"] = round(results["orchestrated"]["seconds"] / bare, 2)
-    if "spread_history" in results and "orchestrated_ingest" in results:
-        ratios["spread_history_vs_short_span"] = round(
-            results["spread_history"]["seconds"] / results["orchestrated_ingest"]["seconds"], 2)
-    if "ingest" in results and "bare_read" in results:
-        ratios["ingest_vs_bare_read"] = round(results["ingest"]["seconds"] / results["bare_read"]["seconds"], 2)
-    if "dbt_build" in results and "plain_sql" in results:
-        ratios["dbt_build_vs_plain_sql"] = round(results["dbt_build"]["seconds"] / results["plain_sql"]["seconds"], 2)
-        ratios["dbt_run_vs_plain_sql"] = round(results["dbt_run"]["seconds"] / results["plain_sql"]["seconds"], 2)
-    if "validate" in results and "dbt_build" in results:
-        ratios["validate_vs_dbt_build"] = round(results["validate"]["seconds"] / results["dbt_build"]["seconds"], 2)
+    # Every step runs once per attempt, so each ratio pairs steps measured next to each other;
+    # with --repeat N the median of each ratio over the attempts is reported (a noisy machine).
+    attempts = [measure_attempt(steps, workdir, env, f" #{n + 1}" if args.repeat > 1 else "")
+                for n in range(max(1, args.repeat))]
+    per_attempt = [attempt_ratios(results) for results in attempts]
+    ratio_runs = {key: [r[key] for r in per_attempt if key in r] for key in dict.fromkeys(k for r in per_attempt for k in r)}
+    ratios = {key: statistics.median(values) for key, values in ratio_runs.items()}
+    results = {**simulated, **median_steps(attempts)}
     counts = _record_counts(warehouse) if warehouse.exists() else {}
     if counts.get("records_loaded") and "ingest" in results:
         ratios["ingest_records_per_second"] = round(counts["records_loaded"] / results["ingest"]["seconds"])
@@ -189,14 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         result["measured_at"] = measured_at
     out = RESULTS_DIR / f"bench-{args.scale}.json"
     earlier = json.loads(out.read_text()) if out.exists() else {"steps": {}, "ratios": {}}
-    results = {**earlier["steps"], **results}
-    ratios = {**earlier.get("ratios", {}), **ratios}
     report = {"scale": args.scale, "days": args.days, "seed": args.seed, "measured_at": measured_at,
-              "machine": f"{os.cpu_count()} cores", "steps": results, "measured_in_this_run": steps, "ratios": ratios, "counts": counts}
-    if ingest_pairs:
-        report["ingest_vs_bare_read_runs"] = [pair["ratio"] for pair in ingest_pairs]
-    elif "ingest_vs_bare_read_runs" in earlier:
-        report["ingest_vs_bare_read_runs"] = earlier["ingest_vs_bare_read_runs"]
+              "machine": f"{os.cpu_count()} cores", "load_average_at_end": os.getloadavg(),
+              "steps": {**earlier["steps"], **results}, "measured_in_this_run": steps, "attempts": len(attempts),
+              "ratios": {**earlier.get("ratios", {}), **ratios},
+              "ratio_runs": {**earlier.get("ratio_runs", {}), **ratio_runs}, "counts": counts}
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
@@ -204,10 +133,112 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def measure_attempt(steps: list[str], workdir: Path, env: dict[str, str], label: str) -> dict[str, dict]:
+    """One measurement of each selected step (but simulate), in a fixed order."""
+    landing, warehouse = Path(env["O2C_LANDING_DIR"]), Path(env["O2C_WAREHOUSE"])
+    # The bare dbt commands write their own target folder, starting from the project's parse
+    # state as dagster-dbt's invocations do: dbt_project/target stays make run's, so its make
+    # manifest step skips the parse as it does when make run is run again.
+    bare_target = workdir / "bare-target"
+    bare_target.mkdir(parents=True, exist_ok=True)
+    if (DBT_PROJECT / "target" / "partial_parse.msgpack").exists():
+        shutil.copy(DBT_PROJECT / "target" / "partial_parse.msgpack", bare_target / "partial_parse.msgpack")
+    dbt_args = ["--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--quiet",
+                "--target-path", str(bare_target)]
+    results: dict[str, dict] = {}
+    if "bare_read" in steps:
+        results["bare_read"] = run_step(f"bare_read{label}", [
+            PY, "-m", "bench.bare_read", "--landing", str(landing), "--warehouse", str(workdir / "bare.duckdb")], env)
+    if "ingest" in steps:
+        warehouse.unlink(missing_ok=True)
+        results["ingest"] = run_step(f"ingest{label}", [
+            PY, "-m", "ingest", "--landing", str(landing), "--warehouse", str(warehouse)], env)
+    if "dbt_build" in steps:
+        results["dbt_build"] = run_step(f"dbt_build{label}", [DBT, "build", *dbt_args], env)
+        results["dbt_run"] = run_step(f"dbt_run (models only){label}", [DBT, "run", *dbt_args], env)
+    if "plain_sql" in steps:
+        run_step("dbt_compile (not compared)", [DBT, "compile", *dbt_args], env)
+        results["plain_sql"] = run_step(f"plain_sql{label}", [
+            PY, "-m", "bench.plain_sql", "--warehouse", str(warehouse), "--manifest",
+            str(bare_target / "manifest.json")], env)
+    if "validate" in steps:
+        results["validate"] = run_step(f"validate{label}", [
+            PY, "-m", "expectations.validate", "--warehouse", str(warehouse), "--no-docs"], env)
+    if "orchestrated_ingest" in steps:
+        warehouse.unlink(missing_ok=True)
+        results["orchestrated_ingest"] = run_step(f"orchestrated_ingest{label}",
+                                                  [PY, "-m", "bench.orchestrated", "ingest"], env)
+    if "spread_history" in steps:
+        spread_wh = workdir / "spread.duckdb"
+        spread_wh.unlink(missing_ok=True)
+        results["spread_history"] = run_step(f"spread_history{label}", [PY, "-m", "bench.orchestrated", "ingest"],
+                                             {**env, "O2C_LANDING_DIR": str(workdir / "landing-spread"),
+                                              "O2C_WAREHOUSE": str(spread_wh)})
+    if "orchestrated" in steps:
+        warehouse.unlink(missing_ok=True)
+        dagster_home = Path(env["DAGSTER_HOME"])
+        shutil.rmtree(dagster_home, ignore_errors=True)
+        dagster_home.mkdir(parents=True)
+        # as make run's $(DAGSTER_HOME)/dagster.yaml rule does (one run at a time, no telemetry)
+        shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", dagster_home / "dagster.yaml")
+        # what `make run` runs: make manifest (a dbt parse only when the project or the environment
+        # changed), then the Dagster run
+        prepared = run_step(f"orchestrated: make manifest{label}", [PY, "-m", "orchestration.prepare"], env)
+        ran = run_step(f"orchestrated: the Dagster run{label}", [PY, "-m", "orchestration.run_pipeline"], env)
+        results["orchestrated"] = {"seconds": round(prepared["seconds"] + ran["seconds"], 2),
+                                   "peak_rss_mb": max(prepared["peak_rss_mb"], ran["peak_rss_mb"]),
+                                   "manifest_seconds": prepared["seconds"]}
+        phase = subprocess.run([PY, "-m", "bench.orchestrated", "phases"], env=env, cwd=REPO_ROOT,
+                               capture_output=True, text=True, check=True)
+        results["make_run_phases"] = json.loads(phase.stdout)
+        print(f"   make run's phases: {results['make_run_phases']}", flush=True)
+    return results
+
+
+def attempt_ratios(results: dict[str, dict]) -> dict[str, float]:
+    """The ratios of one attempt: each pairs two steps measured one after the other."""
+    def seconds(step: str) -> float:
+        return results[step]["seconds"]
+
+    ratios = {}
+    if {"orchestrated_ingest", "ingest"} <= results.keys():
+        ratios["orchestrated_ingest_vs_cli_ingest"] = round(seconds("orchestrated_ingest") / seconds("ingest"), 2)
+    if {"make_run_phases", "ingest"} <= results.keys():
+        ratios["make_run_ingest_phase_vs_cli_ingest"] = round(results["make_run_phases"]["ingest"] / seconds("ingest"), 2)
+    if {"orchestrated", "ingest", "dbt_build", "validate"} <= results.keys():
+        bare = sum(seconds(k) for k in ("ingest", "dbt_build", "validate"))
+        ratios["orchestrated_vs_bare_steps"] = round(seconds("orchestrated") / bare, 2)
+    if {"spread_history", "orchestrated_ingest"} <= results.keys():
+        ratios["spread_history_vs_short_span"] = round(seconds("spread_history") / seconds("orchestrated_ingest"), 2)
+    if {"ingest", "bare_read"} <= results.keys():
+        ratios["ingest_vs_bare_read"] = round(seconds("ingest") / seconds("bare_read"), 2)
+    if {"dbt_build", "plain_sql"} <= results.keys():
+        ratios["dbt_build_vs_plain_sql"] = round(seconds("dbt_build") / seconds("plain_sql"), 2)
+        ratios["dbt_run_vs_plain_sql"] = round(seconds("dbt_run") / seconds("plain_sql"), 2)
+    if {"validate", "dbt_build"} <= results.keys():
+        ratios["validate_vs_dbt_build"] = round(seconds("validate") / seconds("dbt_build"), 2)
+    return ratios
+
+
+def median_steps(attempts: list[dict[str, dict]]) -> dict[str, dict]:
+    """Per step, its median time over the attempts and its highest peak RSS; make run's phases
+    from the attempt whose run took the median time."""
+    steps: dict[str, dict] = {}
+    for step in dict.fromkeys(k for results in attempts for k in results if k != "make_run_phases"):
+        measured = [results[step] for results in attempts if step in results]
+        steps[step] = {**measured[0], "seconds": statistics.median(m["seconds"] for m in measured),
+                       "peak_rss_mb": max(m["peak_rss_mb"] for m in measured)}
+        if len(measured) > 1:
+            steps[step]["runs_seconds"] = [m["seconds"] for m in measured]
+    runs = sorted((results for results in attempts if "make_run_phases" in results),
+                  key=lambda results: results["orchestrated"]["seconds"])
+    if runs:
+        steps["make_run_phases"] = runs[(len(runs) - 1) // 2]["make_run_phases"]
+    return steps
+
+
 def compare_engines(args: argparse.Namespace) -> int:
     """DuckDB and Spark, stage by stage, on the same ingested landing folder (docs/spark.md)."""
-    import shutil
-
     from bench.proctree import run_measured
     from orchestration import engines
 
@@ -217,7 +248,7 @@ def compare_engines(args: argparse.Namespace) -> int:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("O2C_")},
            "O2C_LANDING_DIR": str(landing), "O2C_WAREHOUSE": str(warehouse), "PYTHONPATH": str(REPO_ROOT)}
     spark_env = {**env, "O2C_WAREHOUSE": str(spark_wh), **engines.spark_env(spark_dir)}
-    dbt_args = ["--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet"]
+    dbt_args = ["--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--quiet"]
     results: dict[str, dict] = {}
 
     def step(name: str, cmd: list[str], step_env: dict[str, str]) -> None:
