@@ -1,6 +1,6 @@
-"""Dagster's SQLite run history as o2c writes it (orchestration/dagster_storage.py): every event
-is still stored and read back, by this process and by another one, through one engine per shard,
-without fsyncs."""
+"""Dagster's SQLite run history as o2c writes it (orchestration/dagster_storage.py): through one
+engine per shard, without fsyncs and with batches in one transaction, every event is still stored
+as Dagster stores it and read back, by this process and by another one."""
 from __future__ import annotations
 
 import ast
