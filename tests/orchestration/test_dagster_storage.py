@@ -155,3 +155,40 @@ def test_a_batch_that_is_not_asset_events_of_one_run_takes_dagsters_path(tmp_pat
 
 def test_dagster_hands_over_batches():
     assert int(os.environ["DAGSTER_EVENT_BATCH_SIZE"]) > 0
+
+
+def test_a_run_over_several_dates_marks_them_materialized_or_failed_in_the_ui(tmp_path, monkeypatch):
+    # what the partition view shows after make run, written through batches: every date of a
+    # good run materialized; every date of a failed run failed (not merely missing)
+    from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
+
+    dates = dg.StaticPartitionsDefinition(["2016-10-31", "2017-06-02", "2018-09-27"])
+    outcome = {"fail": False}
+
+    @dg.asset(partitions_def=dates, backfill_policy=dg.BackfillPolicy.single_run())
+    def raw_orders() -> None:
+        if outcome["fail"]:
+            raise RuntimeError("the landing folder is unreadable")
+
+    batch_sizes: list[int] = []
+    batched = SqliteEventLogStorage.store_event_batch
+
+    def counted(self, events):
+        batch_sizes.append(len(events))
+        batched(self, events)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "store_event_batch", counted)
+    whole_range = {"dagster/asset_partition_range_start": "2016-10-31",
+                   "dagster/asset_partition_range_end": "2018-09-27"}
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        assert dg.materialize([raw_orders], instance=instance, tags=whole_range).success
+        status = get_and_update_asset_status_cache_value(instance, raw_orders.key, dates)
+        assert set(status.deserialize_materialized_partition_subsets(dates).get_partition_keys()) == set(
+            dates.get_partition_keys())
+
+        outcome["fail"] = True
+        assert not dg.materialize([raw_orders], instance=instance, tags=whole_range, raise_on_error=False).success
+        status = get_and_update_asset_status_cache_value(instance, raw_orders.key, dates)
+        assert set(status.deserialize_failed_partition_subsets(dates).get_partition_keys()) == set(
+            dates.get_partition_keys())
+    assert batch_sizes and max(batch_sizes) == 3  # the three dates went through one batch write
