@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         ratios["ingest_records_per_second"] = round(counts["records_loaded"] / results["ingest"]["seconds"])
 
     # Steps not re-run keep their earlier measurement (e.g. the landing data's generation) and
-    # its date, but every ratio above compares steps measured side by side in this run only.
+    # its date; `ratios` compares steps measured side by side in this run only, and ratios of
+    # earlier runs go to `earlier_ratios` with their date.
     measured_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     for result in results.values():
         result["measured_at"] = measured_at
@@ -124,13 +125,22 @@ def main(argv: list[str] | None = None) -> int:
     report = {"scale": args.scale, "days": args.days, "seed": args.seed, "measured_at": measured_at,
               "machine": f"{os.cpu_count()} cores", "load_average_at_end": os.getloadavg(),
               "steps": {**earlier["steps"], **results}, "measured_in_this_run": steps, "attempts": len(attempts),
-              "ratios": {**earlier.get("ratios", {}), **ratios},
-              "ratio_runs": {**earlier.get("ratio_runs", {}), **ratio_runs}, "counts": counts}
+              "ratios": ratios, "ratio_runs": ratio_runs,
+              "earlier_ratios": earlier_ratios(earlier, keep_out=ratios.keys()), "counts": counts}
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     print(f">> bench: results written to {out.relative_to(REPO_ROOT)}")
     return 0
+
+
+def earlier_ratios(earlier: dict, keep_out) -> dict[str, dict]:
+    """Ratios of earlier runs that this run did not measure, each with the date of its run: kept
+    apart from this run's, never mixed with them."""
+    kept = {**earlier.get("earlier_ratios", {}),
+            **{key: {"value": value, "measured_at": earlier.get("measured_at")}
+               for key, value in earlier.get("ratios", {}).items()}}
+    return {key: value for key, value in kept.items() if key not in keep_out}
 
 
 def measure_attempt(steps: list[str], workdir: Path, env: dict[str, str], label: str) -> dict[str, dict]:
