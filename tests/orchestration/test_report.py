@@ -32,8 +32,9 @@ def test_report_renders_sections_and_numbers(published):
     assert not re.search(r'(src|href)="(https?:)?//', page)
     assert page.count("<svg") >= 3  # exceptions (count, amount), aging, cash per day
 
-    # header: as_of and run id
+    # header: as_of, run id and the engine that built the marts
     assert "2026-11-15 00:00:00 UTC" in page and "run-abc" in page
+    assert '<b id="engine">duckdb</b>' in page
     # sections
     for anchor in ('id="exceptions"', 'id="ar-aging"', 'id="cash"', 'id="publication"'):
         assert anchor in page
@@ -54,6 +55,14 @@ def test_report_renders_sections_and_numbers(published):
     assert '<td class="n off">10.00</td>' in page
     assert '<tr class="off">' in page and page.count('<tr class="off">') == 1
     assert ">1</div><div class=\"l\">rows that do not tie" in page
+
+
+def test_report_names_the_engine_that_built_the_marts(tmp_path):
+    wh = make_warehouse(tmp_path / "warehouse.duckdb")
+    out = tmp_path / "published"
+    publish(wh, out, run_id="run-spark", as_of="2026-11-15T00:00:00Z", check_summary={}, engine="spark")
+    page = write_report(out / PUBLISHED_FILE, out).read_text(encoding="utf-8")
+    assert '<b id="engine">spark</b>' in page
 
 
 def test_report_tolerates_missing_and_unknown_columns(tmp_path):
