@@ -40,11 +40,13 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+# absolute project path: a relative one would leak into dbt's parse state (docs/warehouse.md)
+from orchestration.prepare import DBT_PROJECT_DIR as DBT_PROJECT, dbt_executable
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT = dbt_executable()
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
-DBT_PROJECT = REPO_ROOT / "dbt_project"  # absolute: a relative one would leak into dbt's parse state (docs/warehouse.md)
 PY = sys.executable
-DBT = str(Path(sys.executable).with_name("dbt"))
 
 
 def run_step(name: str, cmd: list[str], env: dict[str, str]) -> dict:

@@ -9,13 +9,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from orchestration.prepare import WITHOUT_UNIT_TESTS
 from orchestration.project import dbt_project
 from orchestration.resources import BuildEngine
 
-# dbt unit tests check model logic on fixed rows, so their result cannot change with the data:
-# they run in `make test` and CI (tests/dbt), not in every production build, as dbt Labs
-# advises for unit tests; they were 8 of 16 s of a small build's node time.
-BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+BUILD_ARGS = ["build", *WITHOUT_UNIT_TESTS]  # unit tests run in CI (orchestration/prepare.py)
 # Every dagster-dbt invocation writes its own target folder (manifest, run_results, logs:
 # about 10 MB); the newest few are kept for debugging a run, older ones are removed.
 KEEP_INVOCATION_FOLDERS = 5

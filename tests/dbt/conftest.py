@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from orchestration.prepare import WITHOUT_UNIT_TESTS
 from tests.fixtures import EXAMPLES_DIR
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,8 +71,7 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
 
 
 # dbt unit tests run on fixed rows, whatever the landing folder: one build of the suite runs
-# them (examples_build); the other builds leave them out, as `make run` does.
-WITHOUT_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
+# them (examples_build); the other builds leave them out, as `make run` does (WITHOUT_UNIT_TESTS).
 
 
 def build_warehouse(landing: Path, work_dir: Path, as_of: str | None = None,
